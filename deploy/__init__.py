@@ -1,0 +1,1 @@
+"""Running Portail Famille: the list of processes, migrations, demo data, the local runner."""

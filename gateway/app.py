@@ -1,0 +1,74 @@
+"""Application factory of the gateway."""
+import logging
+import secrets
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from gateway import dates
+from gateway.views import REGISTERED
+from services.common.rpc import RpcClient
+
+log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+
+
+def create_app(settings, rpc=None):
+    app = Flask(__name__)
+    secret = settings.gateway_secret_key
+    if not secret:
+        log.warning("GATEWAY_SECRET_KEY is not set: sessions end when the gateway restarts")
+        secret = secrets.token_hex(32)
+    app.config.update(
+        SECRET_KEY=secret,
+        SESSION_COOKIE_NAME="portail_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+    )
+    app.extensions["settings"] = settings
+    app.extensions["rpc"] = rpc or RpcClient(settings, size=settings.gateway_threads)
+    csrf.init_app(app)
+    for blueprint in REGISTERED:
+        app.register_blueprint(blueprint)
+    app.jinja_env.globals["today_long"] = dates.today_long
+    _register_error_pages(app)
+
+    @app.get("/sante")
+    def health():
+        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+    return app
+
+
+ERRORS = {
+    400: ("Requête invalide", "La requête n'a pas pu être traitée."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
+    404: ("Page introuvable", "La page demandée n'existe pas."),
+    405: ("Action impossible", "Cette action n'est pas possible sur cette page."),
+    413: ("Envoi trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+    500: ("Erreur", "Une erreur est survenue. Veuillez réessayer plus tard."),
+}
+
+
+def _register_error_pages(app):
+    def page(code):
+        title, message = ERRORS[code]
+        return render_template("error.html", title=title, message=message), code
+
+    for code in ERRORS:
+        app.register_error_handler(code, lambda exc, code=code: page(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_template(
+            "error.html", title="Formulaire expiré",
+            message="Le formulaire a expiré ou n'est pas valide. "
+                    "Veuillez recharger la page et recommencer."), 400
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):  # never a traceback on a page
+        log.exception("unexpected error")
+        return page(500)

@@ -1,0 +1,2 @@
+"""accounts: the collectivity's profile, families (responsable, conjoint), credentials and
+web sessions, the password policy and login throttling."""

@@ -1,0 +1,145 @@
+"""Logins, throttling, web sessions and password changes: plain functions over a session."""
+import datetime as dt
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+
+from services.accounts import passwords
+from services.accounts.models import Credential, LoginThrottle, Person, WebSession
+from services.common.errors import AccountLocked, AuthenticationFailed, ValidationError
+
+MAX_FAILURES = 10
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+LOCK_DURATION = dt.timedelta(minutes=15)
+SESSION_IDLE = dt.timedelta(minutes=30)
+SESSION_MAX = dt.timedelta(hours=12)
+TOUCH_EVERY = dt.timedelta(seconds=60)  # don't write last_seen on every page
+
+
+def now():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _normalise(identifiant):
+    return (identifiant or "").strip()[:100]
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _locked_message(until, at):
+    minutes = max(1, int((until - at).total_seconds() + 59) // 60)
+    return (f"Suite à {MAX_FAILURES} tentatives de connexion infructueuses, votre compte est "
+            f"temporairement bloqué. Veuillez réessayer dans {minutes} minute(s) ou contacter "
+            f"votre collectivité.")
+
+
+def authenticate(session, identifiant, password, at=None):
+    """Check credentials; return (family_id, must_change_password) or raise.
+
+    The message of a failure never says whether the identifiant exists.
+    """
+    at = at or now()
+    key = _normalise(identifiant)
+    if not key or not password:
+        raise AuthenticationFailed("Veuillez saisir votre identifiant et votre mot de passe.")
+    session.execute(sa.dialects.postgresql.insert(LoginThrottle)
+                    .values(identifiant=key, failures=0, window_start=at)
+                    .on_conflict_do_nothing())
+    throttle = session.execute(sa.select(LoginThrottle).where(LoginThrottle.identifiant == key)
+                               .with_for_update()).scalar_one()
+    if throttle.locked_until and throttle.locked_until > at:
+        session.commit()
+        raise AccountLocked(_locked_message(throttle.locked_until, at))
+    credential = session.execute(sa.select(Credential).where(Credential.identifiant == key)).scalar_one_or_none()
+    ok = passwords.verify_password(credential.password_hash if credential else passwords.DUMMY_HASH,
+                                   password[:passwords.MAX_LENGTH * 4])
+    if credential is None or not ok:
+        if at - throttle.window_start > FAILURE_WINDOW:
+            throttle.failures, throttle.window_start = 0, at
+        throttle.failures += 1
+        if throttle.failures >= MAX_FAILURES:
+            throttle.locked_until = at + LOCK_DURATION
+            throttle.failures, throttle.window_start = 0, at
+        session.commit()
+        if throttle.locked_until and throttle.locked_until > at:
+            raise AccountLocked(_locked_message(throttle.locked_until, at))
+        raise AuthenticationFailed()
+    session.delete(throttle)
+    return credential
+
+
+def open_session(session, family_id, at=None):
+    """A new session token for this family (a new id at every login)."""
+    at = at or now()
+    token = secrets.token_urlsafe(32)
+    session.add(WebSession(token_hash=_token_hash(token), family_id=family_id,
+                           created_at=at, last_seen_at=at))
+    return token
+
+
+def session_info(session, token, at=None):
+    """Who this session belongs to, or None if it is unknown, ended or expired."""
+    if not token:
+        return None
+    at = at or now()
+    row = session.execute(
+        sa.select(WebSession, Credential, Person)
+        .join(Credential, Credential.family_id == WebSession.family_id)
+        .join(Person, sa.and_(Person.family_id == WebSession.family_id, Person.role == "responsable"))
+        .where(WebSession.token_hash == _token_hash(token))).first()
+    if row is None:
+        return None
+    web, credential, person = row
+    if (web.revoked_at is not None or at - web.last_seen_at > SESSION_IDLE
+            or at - web.created_at > SESSION_MAX):
+        return None
+    if at - web.last_seen_at > TOUCH_EVERY:
+        web.last_seen_at = at
+        session.commit()
+    return {
+        "family_id": web.family_id,
+        "identifiant": credential.identifiant,
+        "must_change_password": credential.must_change_password,
+        "prenom": person.prenom,
+        "nom": person.nom,
+    }
+
+
+def end_session(session, token, at=None):
+    session.execute(sa.update(WebSession).where(WebSession.token_hash == _token_hash(token or ""),
+                                                WebSession.revoked_at.is_(None))
+                    .values(revoked_at=at or now()))
+
+
+def end_other_sessions(session, family_id, keep_token=None, at=None):
+    query = sa.update(WebSession).where(WebSession.family_id == family_id,
+                                        WebSession.revoked_at.is_(None))
+    if keep_token:
+        query = query.where(WebSession.token_hash != _token_hash(keep_token))
+    session.execute(query.values(revoked_at=at or now()))
+
+
+def set_password(session, credential, new_password, confirmation, at=None):
+    """Apply the policy and store the new hash; the caller ends the sessions it must."""
+    errors = passwords.policy_errors(new_password)
+    if new_password != confirmation:
+        errors.append("La confirmation ne correspond pas au nouveau mot de passe.")
+    if not errors and passwords.verify_password(credential.password_hash, new_password):
+        errors.append("Le nouveau mot de passe doit être différent de l'ancien.")
+    if errors:
+        raise ValidationError(*errors)
+    credential.password_hash = passwords.hash_password(new_password)
+    credential.must_change_password = False
+    credential.password_changed_at = at or now()
+
+
+def change_password(session, family_id, token, current_password, new_password, confirmation):
+    credential = session.get(Credential, family_id)
+    if credential is None or not passwords.verify_password(credential.password_hash,
+                                                           current_password or ""):
+        raise ValidationError("Le mot de passe actuel est incorrect.")
+    set_password(session, credential, new_password or "", confirmation or "")
+    end_other_sessions(session, family_id, keep_token=token)

@@ -1,0 +1,88 @@
+"""Settings from environment variables: the one place that reads them.
+
+Every process (services, gateway, bank stub, tools) reads its settings here, so that
+docker-compose.yml, the local runner and the tests all speak the same names.
+"""
+import os
+from dataclasses import dataclass
+
+SERVICES = ("accounts", "children", "billing", "messaging", "requests")
+
+# Names of every setting, for documentation and for the compose/runner consistency test.
+SETTING_NAMES = (
+    "AMQP_URI",
+    "DATABASE_URL",
+    "DATABASE_PREFIX",
+    *(f"{name.upper()}_DATABASE_URL" for name in SERVICES),
+    "RPC_TIMEOUT",
+    "GATEWAY_HOST",
+    "GATEWAY_PORT",
+    "GATEWAY_SECRET_KEY",
+    "GATEWAY_THREADS",
+    "SESSION_COOKIE_SECURE",
+    "BANK_STUB_HOST",
+    "BANK_STUB_PORT",
+    "BANK_STUB_URL",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str
+    database_url: str  # the server, without a database name
+    database_prefix: str  # each service's database is <prefix>_<service>
+    database_overrides: dict
+    rpc_timeout: float
+    gateway_host: str
+    gateway_port: int
+    gateway_secret_key: str
+    gateway_threads: int
+    session_cookie_secure: bool
+    bank_stub_host: str
+    bank_stub_port: int
+    bank_stub_url: str
+
+    def database_name(self, service):
+        return f"{self.database_prefix}_{service}"
+
+    def service_database_url(self, service):
+        """SQLAlchemy URL of one service's own database."""
+        if service in self.database_overrides:
+            return self.database_overrides[service]
+        return f"{self.database_url.rstrip('/')}/{self.database_name(service)}"
+
+    @property
+    def nameko_config(self):
+        return {"AMQP_URI": self.amqp_uri}
+
+
+def _bool(value):
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def load(env=None):
+    env = os.environ if env is None else env
+    overrides = {
+        name: env[f"{name.upper()}_DATABASE_URL"]
+        for name in SERVICES
+        if env.get(f"{name.upper()}_DATABASE_URL")
+    }
+    bank_port = int(env.get("BANK_STUB_PORT", "8001"))
+    timeout = float(env.get("RPC_TIMEOUT", "5"))
+    if not 0 < timeout <= 5:
+        raise ValueError("RPC_TIMEOUT must be between 0 and 5 seconds")
+    return Settings(
+        amqp_uri=env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+        database_url=env.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432"),
+        database_prefix=env.get("DATABASE_PREFIX", "portail"),
+        database_overrides=overrides,
+        rpc_timeout=timeout,
+        gateway_host=env.get("GATEWAY_HOST", "127.0.0.1"),
+        gateway_port=int(env.get("GATEWAY_PORT", "8000")),
+        gateway_secret_key=env.get("GATEWAY_SECRET_KEY", ""),
+        gateway_threads=int(env.get("GATEWAY_THREADS", "16")),
+        session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE", "false")),
+        bank_stub_host=env.get("BANK_STUB_HOST", "127.0.0.1"),
+        bank_stub_port=bank_port,
+        bank_stub_url=env.get("BANK_STUB_URL", f"http://127.0.0.1:{bank_port}"),
+    )

@@ -1,0 +1,107 @@
+"""Shared fixtures: `settings`, `services`, `rpc` (and nameko's `rabbit_config`).
+
+The session runs against its own databases and RabbitMQ vhost (tests/harness.py): a running
+`make run` is neither disturbed nor consuming the tests' messages.
+"""
+# nameko's in-process tests (container_factory, entrypoint_hook) need eventlet's patching,
+# and it must come before anything opens a socket or starts a thread.
+import warnings
+
+with warnings.catch_warnings():  # its deprecation notice is not news to us
+    warnings.simplefilter("ignore")
+    import eventlet
+
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+
+import pytest  # noqa: E402
+
+from services.common import settings as settings_module  # noqa: E402
+
+try:
+    from tests import harness  # noqa: E402
+except ImportError:  # pytest run without the repository root on sys.path
+    import harness  # noqa: E402
+
+_ORIGINAL_ENVIRON = dict(os.environ)
+
+
+def _use_env(env):
+    """Make `env` this process's environment: code under test that calls settings.load(), or
+    a tool a test runs, then sees the test settings, never the real databases."""
+    for name in settings_module.SETTING_NAMES:
+        os.environ.pop(name, None)
+    os.environ.update(env)
+
+
+_TEST_ENV = harness.test_env(_ORIGINAL_ENVIRON)
+_use_env(_TEST_ENV)
+
+
+@pytest.fixture(scope="session")
+def settings():
+    """Test settings, with fresh migrated databases, a fresh vhost and the events declared."""
+    with harness.exclusive():
+        infrastructure = harness.Infrastructure(_ORIGINAL_ENVIRON, _TEST_ENV)
+        try:
+            loaded = infrastructure.start()
+        except harness.HarnessError as exc:
+            infrastructure.stop()
+            pytest.exit(f"test infrastructure: {exc}", returncode=3)
+        _use_env(infrastructure.env)  # containers may have changed the addresses
+        try:
+            yield loaded
+        finally:
+            infrastructure.stop()
+
+
+@pytest.fixture(scope="session")
+def services(settings, tmp_path_factory):
+    """Every nameko service of deploy/processes.py, as real processes, once per session.
+
+    `services.down("accounts")` (a context manager), `services.stop(name)`,
+    `services.start(name)`, `services.restart(name)` for "service unavailable" tests.
+    """
+    group = harness.ServiceGroup(dict(os.environ), settings, tmp_path_factory.mktemp("logs"))
+    try:
+        group.start_all()
+    except harness.HarnessError as exc:
+        group.stop_all()
+        pytest.fail(str(exc), pytrace=False)
+    yield group
+    group.stop_all()
+
+
+@pytest.fixture(autouse=True)
+def _services_survive(request):
+    """After a test that used the services: report one that died (with its log tail), and
+    restart any that is down so the next test finds them all."""
+    group = request.getfixturevalue("services") if "services" in request.fixturenames else None
+    yield
+    if group is None:
+        return
+    died = group.died()
+    group.revive()
+    if died:
+        pytest.fail("\n".join(f"service {name} {tail}" for name, tail in died.items()),
+                    pytrace=False)
+
+
+@pytest.fixture
+def rpc(settings, services):
+    """A started nameko ClusterRpcProxy on the test vhost: `rpc.accounts.health()`."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    cluster = ClusterRpcProxy(settings.nameko_config, timeout=settings.rpc_timeout)
+    proxy = cluster.start()
+    yield proxy
+    cluster.stop()
+
+
+@pytest.fixture
+def rabbit_config(settings):
+    """Replaces nameko's fixture (which needs the closed management API) for container_factory.
+    Mind that an in-process container and the `services` process of the same name would
+    compete for the same queue."""
+    return dict(settings.nameko_config)
