@@ -1,4 +1,5 @@
 """The bank-partner stub: a separate HTTP app imitating PayFiP (see DESIGN.md, "Payments").
 
-For now a placeholder with its health page; the billing work makes it the payment stub.
+API for the merchant: POST /api/paiement (→ idop), GET /api/paiement/<idop> (result);
+the parent's page: GET /paiement?idop=…; control: /controle/… (see app.py).
 """

@@ -13,7 +13,7 @@ def main():
     logging.getLogger("bank_stub").info("bank stub on http://%s:%s",
                                         settings.bank_stub_host, settings.bank_stub_port)
     serve(create_app(settings), host=settings.bank_stub_host, port=settings.bank_stub_port,
-          threads=4, ident="bank_stub")
+          threads=8, ident="bank_stub")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""`python -m deploy.demo [--families N] [--list]`: the demo family, and N more for load tests.
+"""`python -m deploy.demo [--families N] [--list]`: the demo family (its accounts record, then
+each other service's demo data for it), and N more families for load tests.
 
 Idempotent. `--list` prints the generated identifiants, one a line, for benchmarks/accueil.py.
 """
 import argparse
+import importlib
+import importlib.util
 import sys
 import warnings
 
@@ -25,8 +28,15 @@ def main(argv=None):
     from services.accounts import demo  # imported late: --help works without the service
 
     settings = settings_module.load()
-    demo.seed(settings)
+    family = demo.seed(settings)
     print(f"demo: family {DEMO_LOGIN[0]} ready", file=sys.stderr)
+    # Then each other service's demo data for that family (children, billing...), if it has any.
+    for service in (s for s in settings_module.SERVICES if s != "accounts"):
+        if importlib.util.find_spec(f"services.{service}") is None:
+            continue
+        if importlib.util.find_spec(f"services.{service}.demo") is not None:
+            importlib.import_module(f"services.{service}.demo").seed(settings, family)
+            print(f"demo: {service} ready", file=sys.stderr)
     if args.families > 0:
         identifiants = demo.generate_families(settings, args.families)
         print(f"demo: {len(identifiants)} families ready", file=sys.stderr)

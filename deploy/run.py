@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from deploy.demo import DEMO_LOGIN
-from deploy.processes import PROCESSES
+from deploy.processes import DEV_MAIL_SINK, PROCESSES
 from deploy.supervise import Child, stop_all, wait_healthy
 from services.common import settings as settings_module
 
@@ -86,12 +86,14 @@ def dependencies(settings):
         if address in seen:
             continue
         seen.add(address)
-        found.append(Dependency("PostgreSQL", "DATABASE_URL", *address, _postgres_login(url),
-                                _postgres_start_command()))
+        # The local packages' server listens on the standard port: starting it helps only there.
+        start = _postgres_start_command() if address[1] == 5432 else None
+        found.append(Dependency("PostgreSQL", "DATABASE_URL", *address, _postgres_login(url), start))
     amqp = urlsplit(settings.amqp_uri)
-    rabbit_start = ["rabbitmq-server", "-detached"] if shutil.which("rabbitmq-server") else None
-    found.append(Dependency("RabbitMQ", "AMQP_URI", amqp.hostname or "127.0.0.1",
-                            amqp.port or 5672, _rabbitmq_login(settings.amqp_uri), rabbit_start))
+    port = amqp.port or 5672
+    start = ["rabbitmq-server", "-detached"] if shutil.which("rabbitmq-server") and port == 5672 else None
+    found.append(Dependency("RabbitMQ", "AMQP_URI", amqp.hostname or "127.0.0.1", port,
+                            _rabbitmq_login(settings.amqp_uri), start))
     return found
 
 
@@ -128,24 +130,30 @@ def ensure_dependencies(settings, wait=60):
 def ensure(deps, wait=60):
     """Check, start local stopped servers, wait for them. False (after saying why) on failure."""
     problems = {dep: problem for dep in deps if (problem := check(dep))}
+    starting, ok = [], True
     for dep, problem in problems.items():
-        startable = dep.start_command and _is_local(dep.host) and not port_open(dep.host, dep.port)
-        if not startable:
-            hint = f"`{' '.join(dep.start_command)}`" if dep.start_command else "your service manager"
-            print(f"{problem}.\n  Start it (here: {hint}), or point {dep.setting} to a running one.",
+        if port_open(dep.host, dep.port):  # it answers: starting it again would not help
+            print(f"{problem}.\n  Check the address and credentials in {dep.setting}.",
                   file=sys.stderr)
-            return False
-        print(f"{problem}: starting it ({' '.join(dep.start_command)})")
-        subprocess.run(dep.start_command, check=False)
+            ok = False
+        elif dep.start_command and _is_local(dep.host):
+            print(f"{problem}: starting it ({' '.join(dep.start_command)})")
+            subprocess.run(dep.start_command, check=False)
+            starting.append(dep)
+        else:
+            compose_name = {"PostgreSQL": "postgres", "RabbitMQ": "rabbitmq"}.get(dep.name, "")
+            print(f"{problem}.\n  Start it (your service manager, or `docker compose up -d "
+                  f"{compose_name}`), or set {dep.setting} to a running one.", file=sys.stderr)
+            ok = False
     deadline = time.monotonic() + wait
-    for dep in problems:
+    for dep in starting:
         while (problem := check(dep)) is not None:
             if time.monotonic() > deadline:
                 print(f"{problem} (still, {wait} s after starting it)", file=sys.stderr)
                 return False
             time.sleep(1)
         print(f"{dep.name} is up")
-    return True
+    return ok
 
 
 def busy_ports(settings):
@@ -154,6 +162,8 @@ def busy_ports(settings):
     for setting, host, port in (("GATEWAY_PORT", settings.gateway_host, settings.gateway_port),
                                 ("BANK_STUB_PORT", settings.bank_stub_host, settings.bank_stub_port)):
         with socket.socket() as sock:
+            # As the servers do: a closed connection lingering in TIME_WAIT is no conflict.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind((host, port))
             except OSError:
@@ -191,10 +201,14 @@ def main():
     if not (_step("migrations", "deploy.migrate", env) and _step("demo data", "deploy.demo", env)):
         return 1
 
-    print("== starting " + ", ".join(p.name for p in PROCESSES))
+    processes = list(PROCESSES)
+    if _is_local(settings.smtp_host) and not port_open(settings.smtp_host, settings.smtp_port):
+        processes.insert(0, DEV_MAIL_SINK)
+    print("== starting " + ", ".join(p.name for p in processes))
     children = []
     try:
-        children = [Child(p, env).start() for p in PROCESSES]
+        for process in processes:
+            children.append(Child(process, env).start())
         problems = wait_healthy(children, settings)
         if problems:
             for name, problem in problems.items():
@@ -203,6 +217,8 @@ def main():
         host = "127.0.0.1" if settings.gateway_host in ("", "0.0.0.0", "::") else settings.gateway_host
         print(f"\nPortail Famille: http://{host}:{settings.gateway_port}\n"
               f"Demo login: identifiant {DEMO_LOGIN[0]}, mot de passe {DEMO_LOGIN[1]}\n"
+              + (f"Emails sent by the portal: .mail/ (SMTP {settings.smtp_host}:"
+                 f"{settings.smtp_port})\n" if DEV_MAIL_SINK in processes else "") +
               "Ctrl-C stops everything.\n", flush=True)
         while True:
             for child in children:
@@ -224,4 +240,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before any process was started (checks, migrations)
+        sys.exit(130)

@@ -1,16 +1,26 @@
 """Child processes of deploy/processes.py: start, health, stop. Used by deploy.run and the tests."""
 import collections
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from services.common import health
+
 STOP_TIMEOUT = 10  # seconds between SIGTERM and SIGKILL
+
+
+def _die_with_parent():
+    """In the child, before exec (Linux): SIGTERM when the supervisor dies, even by SIGKILL,
+    so that no orphan keeps consuming messages after a crashed run or test session."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 class Child:
@@ -22,12 +32,14 @@ class Child:
         self.log_path = log_path
         self.popen = None
         self._recent = collections.deque(maxlen=200)  # for tail() when printing to stdout
+        self._terminated = False
 
     @property
     def name(self):
         return self.process.name
 
     def start(self):
+        self._terminated = False
         if self.log_path:
             with open(self.log_path, "ab") as log:
                 self.popen = self._spawn(stdout=log)
@@ -41,7 +53,7 @@ class Child:
         # stops the children in order instead of every process dying at once.
         return subprocess.Popen(self.process.argv(), env=self.env, stdout=stdout,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_die_with_parent)
 
     def _pump(self, stream):
         width = 10
@@ -58,18 +70,23 @@ class Child:
     def returncode(self):
         return None if self.popen is None else self.popen.poll()
 
+    def terminate(self):
+        """SIGTERM, once: a second one could interrupt a graceful stop half-way."""
+        if self.running() and not self._terminated:
+            self._terminated = True
+            self._signal(signal.SIGTERM)
+
     def stop(self, timeout=STOP_TIMEOUT):
         """SIGTERM, then SIGKILL after `timeout` seconds. Returns the exit code."""
         if self.popen is None:
             return None
-        if self.popen.poll() is None:
-            self._signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                print(f"{self.name} did not stop in {timeout} s: killed", file=sys.stderr)
-                self._signal(signal.SIGKILL)
-                self.popen.wait()
+        self.terminate()
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            print(f"{self.name} did not stop in {timeout:.0f} s: killed", file=sys.stderr)
+            self._signal(signal.SIGKILL)
+            self.popen.wait()
         return self.popen.returncode
 
     def _signal(self, signum):
@@ -90,9 +107,13 @@ class Child:
 
 def is_healthy(process, settings):
     if process.kind == "service":
-        from services.common import health  # nameko is imported only when needed
-
         return health.check(settings, process.name, timeout=2)
+    if process.kind == "tcp":
+        try:
+            socket.create_connection(process.host_port(settings), timeout=2).close()
+            return True
+        except OSError:
+            return False
     try:
         return requests.get(process.health_url(settings), timeout=2).status_code == 200
     except requests.RequestException:
@@ -101,23 +122,27 @@ def is_healthy(process, settings):
 
 def wait_healthy(children, settings, timeout=90):
     """Wait until every child answers its health check. Returns {name: problem} for the others
-    (a child that exited, or one still not answering after `timeout` seconds)."""
+    (a child that exited, or one still not answering after `timeout` seconds).
+
+    One loop in this thread: nameko's imports misbehave in worker threads (a thread pool
+    never finished joining), and each check takes a fraction of a second anyway.
+    """
     deadline = time.monotonic() + timeout
-
-    def wait_one(child):
-        while time.monotonic() < deadline:
+    waiting = list(children)
+    problems = {}
+    while waiting:
+        for child in list(waiting):
             if not child.running():
-                return f"exited with code {child.returncode}"
-            if is_healthy(child.process, settings):
-                return None
+                problems[child.name] = f"exited with code {child.returncode}"
+                waiting.remove(child)
+            elif is_healthy(child.process, settings):
+                waiting.remove(child)
+        if waiting and time.monotonic() > deadline:
+            problems.update({c.name: f"not healthy after {timeout} s" for c in waiting})
+            break
+        if waiting:
             time.sleep(0.3)
-        return f"not healthy after {timeout} s"
-
-    if not children:
-        return {}
-    with ThreadPoolExecutor(len(children)) as pool:
-        problems = dict(zip([c.name for c in children], pool.map(wait_one, children)))
-    return {name: problem for name, problem in problems.items() if problem}
+    return problems
 
 
 def stop_all(children, timeout=STOP_TIMEOUT):
@@ -125,7 +150,7 @@ def stop_all(children, timeout=STOP_TIMEOUT):
     all SIGTERMed at once so that the total wait is one timeout, not one per child."""
     alive = [c for c in reversed(children) if c.running()]
     for child in alive:
-        child._signal(signal.SIGTERM)
+        child.terminate()
     deadline = time.monotonic() + timeout
     for child in alive:
         child.stop(timeout=max(0.1, deadline - time.monotonic()))

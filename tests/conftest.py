@@ -64,11 +64,14 @@ def services(settings, tmp_path_factory):
     `services.start(name)`, `services.restart(name)` for "service unavailable" tests.
     """
     group = harness.ServiceGroup(dict(os.environ), settings, tmp_path_factory.mktemp("logs"))
+    problem = None
     try:
         group.start_all()
     except harness.HarnessError as exc:
+        problem = str(exc)  # failed outside the except block: the tail is printed once
+    if problem:
         group.stop_all()
-        pytest.fail(str(exc), pytrace=False)
+        pytest.fail(problem, pytrace=False)
     yield group
     group.stop_all()
 
@@ -105,3 +108,35 @@ def rabbit_config(settings):
     Mind that an in-process container and the `services` process of the same name would
     compete for the same queue."""
     return dict(settings.nameko_config)
+
+
+@pytest.fixture(scope="session")
+def backoffice(settings, services):
+    """What the collectivity's back office uses: an RpcClient (`backoffice.call(...)`)."""
+    from services.common.rpc import RpcClient
+    from tests.support.families import ensure_demo
+
+    ensure_demo(settings)  # the collectivity's profile, which creating families needs
+    client = RpcClient(settings, size=2, circuit_seconds=0)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def mail_sink(settings, tmp_path_factory):
+    """The SMTP server the messaging service sends to, as a real process."""
+    from tests.support.mailsink import MailSink
+
+    sink = MailSink(settings, tmp_path_factory.mktemp("mail") / "boite").start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def messaging_db(settings):
+    """To watch what messaging queued (tests only: no service reads another's tables)."""
+    from services.common.db import make_engine
+
+    engine = make_engine(settings.service_database_url("messaging"), pool_size=2)
+    yield engine
+    engine.dispose()

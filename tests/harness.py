@@ -61,6 +61,9 @@ def test_env(environ):
         "GATEWAY_SECRET_KEY": "test-secret-key",
         "BANK_STUB_PORT": str(bank_port),
         "BANK_STUB_URL": f"http://127.0.0.1:{bank_port}",
+        # The messaging tests' mail sink (a real SMTP server process) listens here.
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(free_port()),
         "PYTHONUNBUFFERED": "1",
     })
     return env
@@ -134,6 +137,12 @@ class Infrastructure:
     def start(self):
         given_db = bool(self.environ.get("TEST_DATABASE_URL"))
         given_amqp = bool(self.environ.get("TEST_AMQP_URI"))
+        given = [dep for dep in run.dependencies(settings_module.load(self.env))
+                 if (given_db if dep.name == "PostgreSQL" else given_amqp)]
+        problems = [problem for dep in given if (problem := run.check(dep))]
+        if problems:
+            raise HarnessError("; ".join(p.replace("DATABASE_URL", "TEST_DATABASE_URL")
+                                         .replace("AMQP_URI", "TEST_AMQP_URI") for p in problems))
         local = [dep for dep in run.dependencies(settings_module.load({}))
                  if not (given_db if dep.name == "PostgreSQL" else given_amqp)]
         # Local servers installed but stopped are started, as `make run` does.
@@ -155,7 +164,7 @@ class Infrastructure:
     def _start_containers(self, names):
         # Fresh containers are isolated by construction: their default vhost and databases.
         if "PostgreSQL" in names:
-            from testcontainers.postgres import PostgresContainer
+            from testcontainers.community.postgres import PostgresContainer
 
             pg = PostgresContainer("postgres:15", username="postgres", password="postgres",
                                    driver="psycopg")
@@ -164,7 +173,7 @@ class Infrastructure:
             self.env["DATABASE_URL"] = (f"postgresql+psycopg://postgres:postgres@"
                                         f"{pg.get_container_host_ip()}:{pg.get_exposed_port(5432)}")
         if "RabbitMQ" in names:
-            from testcontainers.rabbitmq import RabbitMqContainer
+            from testcontainers.community.rabbitmq import RabbitMqContainer
 
             mq = RabbitMqContainer("rabbitmq:3-management")
             mq.start()

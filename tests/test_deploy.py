@@ -3,6 +3,7 @@
 Quick tests: no broker, database or service process needed.
 """
 import importlib.util
+import os
 import socket
 import subprocess
 import sys
@@ -47,9 +48,11 @@ def test_compose_health_check_and_order(compose, process):
     check = service["healthcheck"]["test"]
     if process.kind == "service":
         assert check == ["CMD", "python", "-m", "services.common.health", process.name]
-    else:
-        port_setting = {"gateway": "GATEWAY_PORT", "bank_stub": "BANK_STUB_PORT"}[process.name]
-        assert f":{service['environment'][port_setting]}/sante" in " ".join(check)
+    else:  # the port it listens on, by its setting (the second name of its address)
+        port = service["environment"][process.address[1].upper()]
+        assert f":{port}" in " ".join(check)
+        if process.kind == "http":
+            assert f":{port}/sante" in " ".join(check)
     assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
@@ -170,3 +173,57 @@ def test_ci_script_runs_make_test():
     assert script.startswith("#!/usr/bin/env bash") and "make test" in script
     assert subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")]).returncode == 0
     assert sys.version_info[:2] == (3, 11)
+
+
+def test_readme_documents_every_setting_and_both_commands():
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in settings_module.SETTING_NAMES if f"`{name}`" not in readme]
+    assert not missing, f"add these settings to README.md's table: {missing}"
+    assert "make run" in readme and "make test" in readme
+
+
+def test_the_session_is_isolated_from_make_run(settings):
+    assert settings.database_prefix == "portail_test"
+    assert settings.database_name("accounts") == "portail_test_accounts"
+    assert settings_module.load().amqp_uri == settings.amqp_uri  # what a tool under test sees
+    if not os.environ.get("TEST_AMQP_URI"):  # a broker given for the tests is used as is
+        assert settings.amqp_uri.endswith("/portail_test")  # not make run's vhost
+
+
+def test_a_service_can_be_stopped_and_restarted(settings, services, rpc):
+    from services.common import health
+
+    assert rpc.accounts.health()["status"] == "ok"
+    with services.down("accounts"):
+        assert not services.children["accounts"].running()
+        assert not health.check(settings, "accounts", timeout=1)
+    assert health.check(settings, "accounts")
+
+
+def test_runner_starts_a_stopped_local_server_and_waits_for_it():
+    """As `make run` does with `rabbitmq-server -detached`: a start command that daemonizes."""
+    port = _unused_port()
+    server = (f"import socket, time; s = socket.socket(); s.bind(('127.0.0.1', {port})); "
+              "s.listen(); time.sleep(10)")  # stops by itself
+    start = ["bash", "-c", f"sleep 0.5; exec {sys.executable} -c \"{server}\" </dev/null >/dev/null 2>&1 &"]
+    dep = run.Dependency("FakeServer", "FAKE_URL", "127.0.0.1", port, lambda: None, start)
+    assert run.check(dep) is not None
+    started = time.monotonic()
+    assert run.ensure([dep], wait=8) is True
+    assert run.check(dep) is None and time.monotonic() - started < 8
+
+
+def test_the_image_ships_every_data_file():
+    """The Dockerfile's `pip install .` (not editable) copies only package-data patterns."""
+    import fnmatch
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = project["tool"]["setuptools"]["package-data"]["*"]
+    left_out = [str(path.relative_to(ROOT))
+                for package in ("services", "gateway", "deploy", "bank_stub")
+                for path in (ROOT / package).rglob("*")
+                if path.is_file() and path.suffix not in (".py", ".pyc")
+                and "__pycache__" not in path.parts
+                and not any(fnmatch.fnmatch(path.name, p) for p in patterns)]
+    assert not left_out, f"add their patterns to package-data in pyproject.toml: {left_out}"

@@ -1,4 +1,5 @@
-"""The "Accueil" tab: welcome message, Responsable panel."""
+"""The "Accueil" tab: welcome message, Responsable panel, billing's "Opérations en cours"
+and "Factures impayées" panels (each left out alone when its service does not answer)."""
 from flask import Blueprint, g, render_template
 
 from gateway.web_session import gather_page, login_required
@@ -12,5 +13,8 @@ bp = Blueprint("accueil", __name__)
 def home():
     family = Call("accounts", "get_family", g.account["family_id"])
     collectivity = Call("accounts", "get_collectivity")
-    gather_page(family, collectivity)
-    return render_template("accueil.html", family=family, collectivity=collectivity)
+    summary = Call("billing", "account_summary", g.account["family_id"])
+    unpaid = Call("billing", "unpaid_invoices", g.account["family_id"])
+    gather_page(family, collectivity, summary, unpaid)
+    return render_template("accueil.html", family=family, collectivity=collectivity,
+                           summary=summary, unpaid=unpaid)

@@ -80,10 +80,41 @@ def change_password():
                            forced=g.account.get("must_change_password")), 400 if errors else 200
 
 
-@bp.get("/mot-de-passe-oublie")
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 def forgotten_password():
-    return render_template(
-        "notice.html", public=True, title="Mot de passe oublié ?",
-        message="La réinitialisation du mot de passe en ligne sera bientôt disponible. "
-                "En attendant, la personne en charge de l'enfance dans votre collectivité "
-                "peut vous fournir un nouveau mot de passe.")
+    """Ask for a reset link; the answer never says whether an account exists."""
+    sent, errors, status = False, [], 200
+    if request.method == "POST":
+        try:
+            web_session.rpc().call("accounts", "request_password_reset",
+                                   request.form.get("identifiant", "")[:254])
+        except ServiceUnavailable as exc:
+            errors, status = exc.messages, 503
+        except PortailError as exc:
+            errors, status = exc.messages, 400
+        else:
+            sent = True
+    return render_template("mot_de_passe_oublie.html", sent=sent, errors=errors), status
+
+
+@bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    errors, status = [], 200
+    if request.method == "POST":
+        try:
+            web_session.rpc().call("accounts", "reset_password", token,
+                                   request.form.get("nouveau_mot_de_passe", ""),
+                                   request.form.get("confirmation", ""))
+        except PortailError as exc:
+            errors, status = exc.messages, 400
+        else:
+            session.clear()
+            flash("Votre mot de passe a été modifié. Vous pouvez vous connecter.")
+            return redirect(url_for("auth.login"))
+    else:
+        try:
+            web_session.rpc().call("accounts", "check_reset_token", token)
+        except PortailError as exc:
+            return render_template("notice.html", public=True, title="Mot de passe oublié ?",
+                                   message=str(exc)), 400
+    return render_template("nouveau_mot_de_passe.html", errors=errors, rules=PASSWORD_RULES), status

@@ -6,9 +6,6 @@ from gateway.web_session import gather_page, login_required
 bp = Blueprint("upcoming", __name__)
 
 PAGES = {
-    "mes-enfants": "Mes enfants",
-    "releve-de-compte": "Relevé de compte",
-    "boite-de-reception": "Boîte de réception",
     "liste-des-demandes": "Liste des demandes",
     "infos-documents": "Infos./Documents",
     "fiche-inscription": "Fiche d'inscription",

@@ -36,18 +36,24 @@ def _session(settings):
 
 
 def seed(settings):
-    """The guide's collectivity and DUPONT family; running it again changes nothing."""
+    """The guide's collectivity and DUPONT family; running it again changes nothing.
+
+    Returns the family (as get_family gives it) for the other services' demo data.
+    """
     engine, session = _session(settings)
     try:
         if session.get(families.Collectivity, 1) is None:
             families.update_collectivity(session, **COLLECTIVITY)
-        if not session.scalar(sa.select(Family.id).where(Family.numero == DEMO_NUMERO)):
-            families.create_family(session, RESPONSABLE, CONJOINT, numero=DEMO_NUMERO,
-                                   password=DEMO_PASSWORD)
+        family_id = session.scalar(sa.select(Family.id).where(Family.numero == DEMO_NUMERO))
+        if not family_id:
+            family, _ = families.create_family(session, RESPONSABLE, CONJOINT, numero=DEMO_NUMERO,
+                                               password=DEMO_PASSWORD)
+            family_id = family["id"]
             # The demo login works at once: no forced change for the demo family.
             session.execute(sa.update(Credential).where(Credential.identifiant == DEMO_NUMERO)
                             .values(must_change_password=False))
         session.commit()
+        return families.get_family(session, family_id)
     finally:
         session.close()
         engine.dispose()

@@ -6,7 +6,7 @@ import secrets
 import sqlalchemy as sa
 
 from services.accounts import passwords
-from services.accounts.models import Credential, LoginThrottle, Person, WebSession
+from services.accounts.models import Credential, LoginThrottle, PasswordReset, Person, WebSession
 from services.common.errors import AccountLocked, AuthenticationFailed, ValidationError
 
 MAX_FAILURES = 10
@@ -143,3 +143,65 @@ def change_password(session, family_id, token, current_password, new_password, c
         raise ValidationError("Le mot de passe actuel est incorrect.")
     set_password(session, credential, new_password or "", confirmation or "")
     end_other_sessions(session, family_id, keep_token=token)
+
+
+# --- "Mot de passe oublié ?" ---------------------------------------------------------------
+
+RESET_VALID = dt.timedelta(hours=1)
+RESETS_PER_HOUR = 3  # per family: the link cannot be used to flood a mailbox
+
+
+def request_password_reset(session, identifiant_or_email, at=None):
+    """New single-use links for the family (or families) matching an identifiant or an email.
+
+    Returns [(family_id, email, token)], possibly empty: the caller answers the same either way.
+    """
+    at = at or now()
+    key = _normalise(identifiant_or_email)
+    if not key:
+        raise ValidationError("Veuillez saisir votre identifiant ou votre adresse email.")
+    query = sa.select(Person.family_id, Person.email).where(Person.role == "responsable",
+                                                            Person.email != "")
+    if "@" in key:
+        query = query.where(sa.func.lower(Person.email) == key.lower())
+    else:
+        query = query.join(Credential, Credential.family_id == Person.family_id).where(
+            Credential.identifiant == key)
+    links = []
+    for family_id, email in session.execute(query).all():
+        recent = session.scalar(sa.select(sa.func.count()).select_from(PasswordReset).where(
+            PasswordReset.family_id == family_id, PasswordReset.created_at > at - dt.timedelta(hours=1)))
+        if recent >= RESETS_PER_HOUR:
+            continue
+        token = secrets.token_urlsafe(32)
+        session.add(PasswordReset(token_hash=_token_hash(token), family_id=family_id,
+                                  created_at=at, expires_at=at + RESET_VALID))
+        links.append((family_id, email, token))
+    return links
+
+
+def _usable_reset(session, token, at):
+    reset = session.get(PasswordReset, _token_hash(token or ""), with_for_update=True)
+    if reset is None or reset.used_at is not None or reset.expires_at <= at:
+        raise ValidationError("Ce lien de réinitialisation n'est plus valable. "
+                              "Veuillez refaire une demande.")
+    return reset
+
+
+def check_reset_token(session, token, at=None):
+    _usable_reset(session, token, at or now())
+    return True
+
+
+def reset_password(session, token, new_password, confirmation, at=None):
+    """Set the new password through a link; the link is spent and every session ends."""
+    at = at or now()
+    reset = _usable_reset(session, token, at)
+    credential = session.get(Credential, reset.family_id)
+    set_password(session, credential, new_password or "", confirmation or "", at=at)
+    # Every link of the family is spent, not only this one.
+    session.execute(sa.update(PasswordReset).where(PasswordReset.family_id == reset.family_id,
+                                                   PasswordReset.used_at.is_(None))
+                    .values(used_at=at))
+    end_other_sessions(session, reset.family_id, at=at)
+    return reset.family_id

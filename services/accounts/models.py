@@ -103,3 +103,15 @@ class WebSession(Base):
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     last_seen_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     revoked_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class PasswordReset(Base):
+    """A "Mot de passe oublié ?" link: single use, expires. Only a hash of the token is kept."""
+
+    __tablename__ = "password_resets"
+    token_hash = sa.Column(sa.String(64), primary_key=True)
+    family_id = sa.Column(sa.Integer, sa.ForeignKey("families.id", ondelete="CASCADE"),
+                          nullable=False, index=True)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    expires_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    used_at = sa.Column(sa.DateTime(timezone=True))

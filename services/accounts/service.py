@@ -51,6 +51,26 @@ class AccountsService:
         self.db.commit()
 
     @rpc(expected_exceptions=EXPECTED)
+    def request_password_reset(self, identifiant_or_email):
+        """Email a single-use link (through messaging) if an account matches; answers the
+        same whether or not one does."""
+        for family_id, email, token in logins.request_password_reset(self.db, identifiant_or_email):
+            add_event(self.db, self.name, "password_reset.requested", {
+                "family_id": family_id, "email": email, "token": token,
+                "valid_minutes": int(logins.RESET_VALID.total_seconds() // 60)})
+        self.db.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_reset_token(self, token):
+        return logins.check_reset_token(self.db, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reset_password(self, token, new_password, confirmation):
+        family_id = logins.reset_password(self.db, token, new_password, confirmation)
+        add_event(self.db, self.name, "password.changed", {"family_id": family_id})
+        self.db.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
     def get_family(self, family_id):
         return families.get_family(self.db, family_id)
 

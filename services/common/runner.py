@@ -2,7 +2,12 @@
 
 eventlet must patch the standard library before anything opens a socket, hence at import.
 """
-import eventlet
+import warnings
+
+# eventlet announces its deprecation in 8 lines at every start; known, and only noise here.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
@@ -29,8 +34,13 @@ def run(*service_classes):
     for cls in service_classes:
         runner.add_service(cls)
 
+    stopping = []
+
     def shutdown(signum, frame):
-        eventlet.spawn_n(runner.stop)
+        # A second signal must not start a second stop: nameko would wait on it forever.
+        if not stopping:
+            stopping.append(signum)
+            eventlet.spawn_n(runner.stop)
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)

@@ -4,7 +4,7 @@ Every process (services, gateway, bank stub, tools) reads its settings here, so 
 docker-compose.yml, the local runner and the tests all speak the same names.
 """
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SERVICES = ("accounts", "children", "billing", "messaging", "requests")
 
@@ -23,7 +23,22 @@ SETTING_NAMES = (
     "BANK_STUB_HOST",
     "BANK_STUB_PORT",
     "BANK_STUB_URL",
+    "PORTAIL_URL",
+    "PORTAIL_INTERNAL_URL",
+    "PAYFIP_NUMCLI",
+    "PAYFIP_SAISIE",
+    "CHILDREN_DATA_KEY",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "SMTP_FROM",
 )
+
+
+# Only for a development machine: a deployment sets its own CHILDREN_DATA_KEY.
+DEV_CHILDREN_DATA_KEY = "dev-only-children-data-key-change-me"
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,23 @@ class Settings:
     bank_stub_host: str
     bank_stub_port: int
     bank_stub_url: str
+    # Online payment (billing): the gateway's address as the parent's browser sees it (the
+    # bank's urlredirect) and as the bank's servers reach it (urlnotif); the PayFiP client
+    # number and mode (T test, X activation, W production).
+    portail_url: str
+    portail_internal_url: str
+    payfip_numcli: str
+    payfip_saisie: str
+    # Encrypts children's health data at rest (children service). Kept out of repr() so that
+    # it never reaches a log.
+    children_data_key: str = field(default=DEV_CHILDREN_DATA_KEY, repr=False)
+    # Outgoing email (messaging). `make run` points them at its local mail sink.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    smtp_from: str = "Portail Famille <portail-famille@localhost>"
 
     def database_name(self, service):
         return f"{self.database_prefix}_{service}"
@@ -69,6 +101,7 @@ def load(env=None):
     }
     bank_port = int(env.get("BANK_STUB_PORT", "8001"))
     timeout = float(env.get("RPC_TIMEOUT", "5"))
+    portail_url = env.get("PORTAIL_URL") or f"http://127.0.0.1:{env.get('GATEWAY_PORT', '8000')}"
     if not 0 < timeout <= 5:
         raise ValueError("RPC_TIMEOUT must be between 0 and 5 seconds")
     return Settings(
@@ -85,4 +118,15 @@ def load(env=None):
         bank_stub_host=env.get("BANK_STUB_HOST", "127.0.0.1"),
         bank_stub_port=bank_port,
         bank_stub_url=env.get("BANK_STUB_URL", f"http://127.0.0.1:{bank_port}"),
+        portail_url=portail_url,
+        portail_internal_url=env.get("PORTAIL_INTERNAL_URL") or portail_url,
+        payfip_numcli=env.get("PAYFIP_NUMCLI", "000123"),
+        payfip_saisie=env.get("PAYFIP_SAISIE", "T"),
+        children_data_key=env.get("CHILDREN_DATA_KEY") or DEV_CHILDREN_DATA_KEY,
+        smtp_host=env.get("SMTP_HOST", "127.0.0.1"),
+        smtp_port=int(env.get("SMTP_PORT", "8025")),
+        smtp_user=env.get("SMTP_USER", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_starttls=_bool(env.get("SMTP_STARTTLS", "false")),
+        smtp_from=env.get("SMTP_FROM", "Portail Famille <portail-famille@localhost>"),
     )

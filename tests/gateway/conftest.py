@@ -1,10 +1,10 @@
 """Gateway fixtures: the Flask app against the real services, a client, a login helper."""
+import html
 import re
 
 import pytest
 
 from gateway.app import create_app
-from services.common.rpc import RpcClient
 from tests.support.families import create_family, ensure_demo
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -25,13 +25,6 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture(scope="session")
-def backoffice(settings, services):
-    rpc = RpcClient(settings, size=2, circuit_seconds=0)
-    yield rpc
-    rpc.close()
-
-
 @pytest.fixture
 def family(backoffice):
     """A new family whose password is already chosen (no forced change)."""
@@ -50,4 +43,4 @@ def login(client, identifiant, password):
 def text(response):
     """The page's visible text, on one line."""
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.text, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).strip()
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).strip())

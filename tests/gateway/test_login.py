@@ -174,9 +174,12 @@ def test_a_stopped_accounts_service_gives_a_degraded_page_not_an_error(client, s
 
 
 def test_tabs_of_later_services_show_a_notice(client, family):
+    from gateway.views.upcoming import PAGES
+
     login(client, family["identifiant"], family["password"])
-    for path in ("/mes-enfants", "/releve-de-compte", "/boite-de-reception", "/liste-des-demandes"):
-        response = client.get(path)
+    assert "liste-des-demandes" in PAGES  # the requests service comes with a later issue
+    for slug in PAGES:
+        response = client.get(f"/{slug}")
         assert response.status_code == 200 and "pas encore ouvert" in text(response)
 
 

@@ -1,0 +1,247 @@
+"""The opening rush: N parents book the same capacity-limited holiday session at once,
+through the gateway, against a running `make run` (same environment variables).
+
+    python benchmarks/rush.py [URL] [--parents 5000] [--capacity 300] [--concurrency 200]
+                              [--double-clicks 0.1]
+
+Setup (not timed): N load-test families (accounts' generator, as deploy.demo), one child
+each enrolled in a new "ALSH Vacances" session of CAPACITY places on the next holiday weekday,
+and every parent logged in. Then all bookings are sent at once (a share of the parents
+double-click: the same request twice). Prints confirmed bookings (must equal the capacity),
+double bookings (must be 0), "complet" answers, errors, requests per second and latencies.
+Loopback only.
+"""
+import argparse
+import datetime as dt
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.accueil import CSRF_INPUT, VALUE, login, loopback_only, percentile  # noqa: E402
+
+MAX_PARENTS = 20000
+
+
+def _services():
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    from services.common import settings as settings_module
+
+    return settings_module.load()
+
+
+def holiday_day(today):
+    """The first weekday from tomorrow in the school holidays, not a public holiday."""
+    from services.children import calendar
+
+    day = today + dt.timedelta(days=1)
+    while not (day.weekday() < 5 and calendar.school_holiday(day)
+               and not calendar.public_holiday(day)):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def load_families(settings, n):
+    """Identifiants of the n load-test families, generated when some are missing."""
+    from services.accounts import demo
+    from services.accounts.models import Family
+    from services.common.db import make_engine
+
+    identifiants = [demo.load_numero(i) for i in range(1, n + 1)]
+    engine = make_engine(settings.service_database_url("accounts"), pool_size=1)
+    with engine.connect() as conn:
+        present = conn.scalar(sa.select(sa.func.count()).select_from(Family)
+                              .where(Family.numero.in_(identifiants)))
+    engine.dispose()
+    if present < n:
+        demo.generate_families(settings, n)
+    return identifiants
+
+
+def prepare(settings, identifiants, capacity):
+    """The session to rush and one enrolled child per family: {identifiant: child_id}."""
+    from services.accounts.models import Family
+    from services.children import records
+    from services.children.models import Child, Enrolment, Prestation, Structure
+    from services.common.db import make_engine, make_sessionmaker
+    from services.common.rpc import RpcClient
+
+    engine = make_engine(settings.service_database_url("accounts"), pool_size=1)
+    with engine.connect() as conn:  # the benchmark's own families, by their identifiant
+        ids = dict(conn.execute(sa.select(Family.numero, Family.id)
+                                .where(Family.numero.in_(identifiants))).all())
+    engine.dispose()
+
+    day = holiday_day(dt.date.today())
+    rpc = RpcClient(settings, size=1, circuit_seconds=0)
+    try:
+        structures = {s["nom"]: s for s in rpc.call("children", "list_structures")}
+        structure = structures.get("Banc d'essai") or rpc.call("children", "create_structure",
+                                                               "Banc d'essai", 99)
+        prestation = rpc.call("children", "create_prestation", structure["id"],
+                              code=f"RUSH_{int(time.time())}", nom="ALSH Vacances ruée",
+                              periode="vacances", jours_semaine=[0, 1, 2, 3, 4],
+                              capacite=capacity, unite="jour", reservation_jours=0,
+                              reservation_heure=23, reservation_jours_ouvres=False)
+    finally:
+        rpc.close()
+
+    # Bulk insert: thousands of children in seconds (one encrypted health record shared).
+    engine = make_engine(settings.service_database_url("children"), pool_size=1)
+    session = make_sessionmaker(engine)()
+    try:
+        health = records.encrypt_health({f: "" for f in records.HEALTH_FIELDS},
+                                        settings.children_data_key)
+        children = {}
+        for identifiant in identifiants:
+            child = Child(family_id=ids[identifiant], nom="RUEE", prenom=f"E{identifiant[-6:]}",
+                          date_naissance=dt.date(2018, 1, 1), sexe="F", sante_chiffree=health,
+                          autorisations={}, personnes_autorisees=[])
+            session.add(child)
+            children[identifiant] = child
+        session.flush()
+        session.execute(sa.insert(Enrolment), [
+            {"child_id": c.id, "prestation_id": prestation["id"], "debut": day, "fin": day,
+             "responsable": "RUEE", "jours_reguliers": []} for c in children.values()])
+        session.commit()
+        assert session.get(Prestation, prestation["id"]) and session.get(Structure, structure["id"])
+        return prestation, day, {i: c.id for i, c in children.items()}
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def csrf(session, base, child_id):
+    page = session.get(f"{base}/mes-enfants/{child_id}", timeout=60)
+    tag = CSRF_INPUT.search(page.text)
+    return VALUE.search(tag.group(0)).group(1) if tag else ""
+
+
+def check(settings, prestation_id, day):
+    """(confirmed bookings, children booked more than once, places counted) from the DB."""
+    from services.children.models import Booking, Session
+    from services.common.db import make_engine
+
+    engine = make_engine(settings.service_database_url("children"), pool_size=1)
+    with engine.connect() as conn:
+        confirmed = conn.scalar(sa.select(sa.func.count()).select_from(Booking).where(
+            Booking.prestation_id == prestation_id, Booking.date == day,
+            Booking.status == "confirmee"))
+        doubles = conn.scalar(sa.select(sa.func.count()).select_from(
+            sa.select(Booking.child_id).where(Booking.prestation_id == prestation_id,
+                                              Booking.date == day)
+            .group_by(Booking.child_id).having(sa.func.count() > 1).subquery()))
+        counted = conn.scalar(sa.select(Session.reserves).where(
+            Session.prestation_id == prestation_id, Session.date == day))
+    engine.dispose()
+    return confirmed, doubles, counted
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("url", nargs="?", default=None)
+    parser.add_argument("--parents", type=int, default=5000)
+    parser.add_argument("--capacity", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=200,
+                        help="simultaneous connections (threads) sending the bookings")
+    parser.add_argument("--double-clicks", type=float, default=0.1,
+                        help="share of parents who send their booking twice")
+    args = parser.parse_args(argv)
+    if not 1 <= args.parents <= MAX_PARENTS or args.capacity < 1:
+        sys.exit(f"--parents between 1 and {MAX_PARENTS}, --capacity at least 1")
+    settings = _services()
+    base = (args.url or f"http://127.0.0.1:{settings.gateway_port}").rstrip("/")
+    loopback_only(base)
+
+    print(f"setup: {args.parents} families...", flush=True)
+    identifiants = load_families(settings, args.parents)
+    prestation, day, children = prepare(settings, identifiants, args.capacity)
+    print(f"setup: session « {prestation['nom']} » of {day:%d/%m/%Y}, {args.capacity} places; "
+          f"logging {args.parents} parents in...", flush=True)
+    def log_in(identifiant):
+        session = login(base, identifiant)[0]
+        if session is not None:
+            # Every parent's request closes its connection: thousands of idle keep-alive
+            # connections would fill the gateway's connection limit (waitress: 100) and leave
+            # the others waiting for its 120 s idle timeout.
+            session.headers["Connection"] = "close"
+            session.close()
+        return identifiant, session
+
+    with ThreadPoolExecutor(min(args.concurrency, 16)) as pool:
+        logged = list(pool.map(log_in, identifiants))
+    sessions = [(children[i], s) for i, s in logged if s is not None]
+    if len(sessions) < len(identifiants):
+        print(f"warning: {len(identifiants) - len(sessions)} logins failed", file=sys.stderr)
+    with ThreadPoolExecutor(min(args.concurrency, 16)) as pool:
+        tokens = list(pool.map(lambda cs: csrf(cs[1], base, cs[0]), sessions))
+
+    doubles = int(len(sessions) * args.double_clicks)
+    jobs = [(c, s, t) for (c, s), t in zip(sessions, tokens)]
+    jobs += jobs[:doubles]  # the double-clickers send the same booking twice
+    latencies, outcomes, lock = [], {}, threading.Lock()
+    start_gate = threading.Event()
+
+    def book(job):
+        child_id, session, token = job
+        start_gate.wait()
+        started = time.perf_counter()
+        try:
+            answer = session.post(f"{base}/mes-enfants/{child_id}/agenda", timeout=120,
+                                  allow_redirects=False,
+                                  data={"csrf_token": token, "action": "reservation",
+                                        "date": day.isoformat(), "prestation": prestation["id"]})
+            if answer.status_code == 302:
+                kind = "réservé (302)"
+            elif "Complet" in answer.text:
+                kind = "complet"
+            elif "existe déjà" in answer.text:
+                kind = "déjà réservé"
+            else:
+                kind = f"HTTP {answer.status_code}"
+        except requests.RequestException as exc:
+            kind = type(exc).__name__
+        elapsed = time.perf_counter() - started
+        with lock:
+            latencies.append(elapsed)
+            outcomes[kind] = outcomes.get(kind, 0) + 1
+
+    print(f"rush: {len(jobs)} booking requests ({doubles} double clicks), "
+          f"{args.concurrency} at a time", flush=True)
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        futures = [pool.submit(book, job) for job in jobs]
+        time.sleep(0.5)  # let the threads reach the gate
+        t0 = time.perf_counter()
+        start_gate.set()
+        for future in futures:
+            future.result()
+        duration = time.perf_counter() - t0
+
+    confirmed, double_bookings, counted = check(settings, prestation["id"], day)
+    latencies.sort()
+    print(f"\ncapacity            {args.capacity}")
+    print(f"confirmed bookings  {confirmed}   (places counted: {counted})"
+          f"   {'OK' if confirmed == min(args.capacity, len(sessions)) else 'WRONG'}")
+    print(f"double bookings     {double_bookings}   {'OK' if double_bookings == 0 else 'WRONG'}")
+    print("answers             " + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())))
+    print(f"requests/s          {len(jobs) / duration:.1f}   ({len(jobs)} in {duration:.1f} s)")
+    print(f"latency p50/p95/p99 {percentile(latencies, 50) * 1000:.0f} / "
+          f"{percentile(latencies, 95) * 1000:.0f} / {percentile(latencies, 99) * 1000:.0f} ms")
+    print(f"cores               {os.cpu_count()}")
+    ok = confirmed == min(args.capacity, len(sessions)) and double_bookings == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,468 @@
+"""Bookings, absences and attendance: the parents' requests from the planning, the back
+office's decisions, and the capacity guard.
+
+Capacity: each day of a prestation has a `sessions` row whose `reserves` only moves through
+`UPDATE … SET reserves = reserves + 1 WHERE reserves < capacite`. PostgreSQL serialises the
+concurrent UPDATEs of that row and re-checks the condition for each, so however many parents
+book at the same instant, confirmed bookings never exceed the capacity. The unique
+child × prestation × day row of `bookings` makes a double booking impossible.
+"""
+import datetime as dt
+import decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from services.children import calendar, catalogue
+from services.children.calendar import long_date, parse_date, short_date
+from services.children.models import (ACTIVE_BOOKING, ATTENDANCE_STATUSES, Absence, Attendance,
+                                      Booking, Child, Enrolment, Prestation, Session)
+from services.children.records import get_child_row
+from services.common.errors import Conflict, NotFound, ValidationError
+from services.common.events import add_event
+
+PARIS = ZoneInfo("Europe/Paris")  # deadlines are the collectivity's local time
+
+
+def now():
+    return dt.datetime.now(PARIS)
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+def deadline(prestation, day, kind):
+    """The moment before which a booking (kind "reservation") or an absence ("annulation")
+    for `day` must be made: N days (working days if so set) before, at the cut-off hour."""
+    count = getattr(prestation, f"{kind}_jours")
+    limit_day = calendar.days_before(day, count, getattr(prestation, f"{kind}_jours_ouvres"))
+    return dt.datetime.combine(limit_day, dt.time(getattr(prestation, f"{kind}_heure")), PARIS)
+
+
+def deadline_text(moment):
+    return f"{short_date(moment.date())} à {moment.hour:02d}h{moment.minute:02d}"
+
+
+def closed_reason(session, prestation, day):
+    """Why the prestation does not take children on `day` (French), or None if it does."""
+    name = f"« {prestation.nom} »"
+    holiday = calendar.public_holiday(day)
+    if holiday:
+        return f"Le {short_date(day)} est un jour férié ({holiday}) : la prestation {name} n'a pas lieu."
+    motif = calendar.closure_motif(calendar.closures(session, day, day), prestation.id, day)
+    if motif:
+        return f"La prestation {name} est fermée le {short_date(day)} ({motif})."
+    if not calendar.runs_on(prestation, day):
+        school = calendar.school_holiday(day)
+        if school and prestation.periode != "vacances":
+            return (f"Le {short_date(day)} est pendant les {school[0].lower()} : "
+                    f"la prestation {name} n'a pas lieu.")
+        return f"La prestation {name} n'a pas lieu le {long_date(day)}."
+    return None
+
+
+def event_data(child, prestation, day, responsable):
+    """The common data of booking.* and attendance.recorded (services/common/contracts.py)."""
+    return {"family_id": child.family_id, "child_id": child.id,
+            "child_name": f"{child.prenom} {child.nom}", "structure": prestation.structure.nom,
+            "prestation_code": prestation.code, "prestation": prestation.nom,
+            "unit": prestation.unite, "date": day.isoformat(), "responsable": responsable}
+
+
+def _request_event(session, kind, request_id, status, child, prestation, day, responsable,
+                   decided=False, motif="", motif_refus=""):
+    """planning_request.submitted / .decided: for the requests service's "Liste des demandes"."""
+    add_event(session, "children", "planning_request.decided" if decided else
+              "planning_request.submitted",
+              {**event_data(child, prestation, day, responsable), "kind": kind,
+               "request_id": request_id, "status": status, "motif": motif,
+               "motif_refus": motif_refus})
+
+
+def _context(session, family_id, child_id, prestation_id, day):
+    """Child (of this family), prestation, date and the enrolment covering that date."""
+    child = get_child_row(session, family_id, child_id)
+    prestation = catalogue.get_prestation_row(session, prestation_id)
+    day = parse_date(day)
+    enrolment = catalogue.enrolment_on(session, child.id, prestation.id, day)
+    if enrolment is None:
+        raise ValidationError(f"{child.prenom} n'est pas inscrit(e) à « {prestation.nom} » "
+                              f"le {short_date(day)}.")
+    return child, prestation, day, enrolment
+
+
+# --- places ---------------------------------------------------------------------------------------
+
+def take_place(session, prestation, day):
+    """One place of the day, atomically; False when the day is full."""
+    session.execute(pg_insert(Session).values(prestation_id=prestation.id, date=day,
+                                              capacite=prestation.capacite, reserves=0)
+                    .on_conflict_do_nothing(index_elements=["prestation_id", "date"]))
+    taken = session.execute(
+        sa.update(Session)
+        .where(Session.prestation_id == prestation.id, Session.date == day,
+               Session.reserves < Session.capacite)
+        .values(reserves=Session.reserves + 1).returning(Session.id)).first()
+    return taken is not None
+
+
+def release_place(session, prestation_id, day):
+    session.execute(sa.update(Session)
+                    .where(Session.prestation_id == prestation_id, Session.date == day,
+                           Session.reserves > 0)
+                    .values(reserves=Session.reserves - 1))
+
+
+def waiting_rank(session, booking):
+    """Place in the waiting list, 1 = next to get a freed place."""
+    return session.scalar(sa.select(sa.func.count()).select_from(Booking).where(
+        Booking.prestation_id == booking.prestation_id, Booking.date == booking.date,
+        Booking.status == "liste_attente",
+        sa.tuple_(Booking.requested_at, Booking.id) <= (booking.requested_at, booking.id)))
+
+
+def _promote_waiting(session, prestation, day, at):
+    """A place was freed: the first of the waiting list gets it."""
+    first = session.scalar(sa.select(Booking).where(
+        Booking.prestation_id == prestation.id, Booking.date == day,
+        Booking.status == "liste_attente")
+        .order_by(Booking.requested_at, Booking.id).limit(1).with_for_update(skip_locked=True))
+    if first is None or not take_place(session, prestation, day):
+        return
+    first.status, first.decided_at = "confirmee", at
+    child = session.get(Child, first.child_id)
+    responsable = catalogue.enrolment_on(session, child.id, prestation.id, day).responsable
+    add_event(session, "children", "booking.confirmed",
+              {**event_data(child, prestation, day, responsable), "booking_id": first.id})
+    _request_event(session, "reservation", first.id, "acceptee", child, prestation, day,
+                   responsable, decided=True)
+
+
+def _cancel(session, booking, prestation, child, responsable, at, late=False):
+    """Cancel a confirmed booking: free its place, tell billing, serve the waiting list."""
+    booking.status, booking.decided_at = "annulee", at
+    release_place(session, prestation.id, booking.date)
+    add_event(session, "children", "booking.cancelled",
+              {**event_data(child, prestation, booking.date, responsable),
+               "booking_id": booking.id, "late": late})
+    _promote_waiting(session, prestation, booking.date, at)
+
+
+def _locked_row(session, model, child_id, prestation_id, day):
+    return session.scalar(sa.select(model).where(
+        model.child_id == child_id, model.prestation_id == prestation_id, model.date == day)
+        .with_for_update())
+
+
+def _new_row(session, row, duplicate_message):
+    """Insert the child × prestation × day row; a concurrent twin makes it a Conflict."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(duplicate_message) from None
+    return row
+
+
+# --- parents ---------------------------------------------------------------------------------------
+
+def book(session, family_id, child_id, prestation_id, day, at=None):
+    """"Demande de Réservation". Returns {booking_id, status, message[, rang]}; a refusal
+    raises with a French message (deadline, closed day, complet, already booked)."""
+    at = at or now()
+    child, prestation, day, enrolment = _context(session, family_id, child_id, prestation_id, day)
+    reason = closed_reason(session, prestation, day)
+    if reason:
+        raise ValidationError(reason)
+    limit = deadline(prestation, day, "reservation")
+    if at > limit:
+        raise ValidationError(f"Le délai de réservation est dépassé : pour le {short_date(day)}, "
+                              f"la réservation devait être faite avant le {deadline_text(limit)}.")
+    what = f"{child.prenom} à « {prestation.nom} » le {short_date(day)}"
+    booking = _locked_row(session, Booking, child.id, prestation.id, day)
+    if booking is not None and booking.status in ACTIVE_BOOKING:
+        raise Conflict(f"Une réservation existe déjà pour {what}.")
+    if booking is None:
+        booking = _new_row(session, Booking(child_id=child.id, prestation_id=prestation.id,
+                                            date=day, status="en_traitement", requested_at=at),
+                           f"Une réservation existe déjà pour {what}.")
+    booking.requested_at, booking.decided_at, booking.motif_refus = at, None, ""
+    # Booking again a day declared absent: the child comes after all, the absence is void.
+    session.execute(sa.delete(Absence).where(
+        Absence.child_id == child.id, Absence.prestation_id == prestation.id,
+        Absence.date == day, Absence.status != "en_traitement"))
+    result = {"booking_id": booking.id}
+    if not prestation.confirmation_auto:
+        booking.status = "en_traitement"
+        result.update(status="en_traitement", message=f"Votre demande de réservation pour {what} "
+                      "a été transmise à la structure. Elle est en cours de traitement.")
+    elif take_place(session, prestation, day):
+        booking.status, booking.decided_at = "confirmee", at
+        add_event(session, "children", "booking.confirmed",
+                  {**event_data(child, prestation, day, enrolment.responsable),
+                   "booking_id": booking.id})
+        result.update(status="confirmee", message=f"Réservation confirmée pour {what}.")
+    elif prestation.liste_attente:
+        booking.status = "liste_attente"
+        session.flush()
+        rank = waiting_rank(session, booking)
+        result.update(status="liste_attente", rang=rank,
+                      message=f"Complet : {what} est placé(e) en liste d'attente (rang {rank}).")
+    else:
+        raise Conflict(f"Complet : il n'y a plus de place à « {prestation.nom} » "
+                       f"le {short_date(day)}.")
+    _request_event(session, "reservation", booking.id,
+                   "acceptee" if result["status"] == "confirmee" else result["status"],
+                   child, prestation, day, enrolment.responsable)
+    return result
+
+
+def declare_absence(session, family_id, child_id, prestation_id, day, motif, confirme, at=None):
+    """"Déclarer une absence": a reason and a confirmation are required, and the délai de
+    prévenance. Accepted at once when the prestation confirms automatically, else pending."""
+    at = at or now()
+    motif = str(motif or "").strip()[:500]
+    errors = []
+    if not motif:
+        errors.append("Veuillez indiquer la raison de l'absence.")
+    if not confirme:
+        errors.append("Veuillez confirmer la déclaration d'absence.")
+    child, prestation, day, enrolment = _context(session, family_id, child_id, prestation_id, day)
+    if errors:
+        raise ValidationError(*errors)
+    what = f"{child.prenom} à « {prestation.nom} » le {short_date(day)}"
+    booking = _locked_row(session, Booking, child.id, prestation.id, day)
+    booked = booking is not None and booking.status == "confirmee"
+    regular = (day.weekday() in enrolment.jours_reguliers
+               and closed_reason(session, prestation, day) is None)
+    if not booked and not regular:
+        raise ValidationError(f"Aucune réservation confirmée pour {what} : "
+                              "il n'y a pas d'absence à déclarer.")
+    limit = deadline(prestation, day, "annulation")
+    if at > limit:
+        raise ValidationError(f"Le délai de prévenance est dépassé : l'absence du {short_date(day)} "
+                              f"devait être déclarée avant le {deadline_text(limit)}. "
+                              "Veuillez contacter la structure.")
+    absence = _locked_row(session, Absence, child.id, prestation.id, day)
+    if absence is not None and absence.status != "refusee":
+        raise Conflict(f"Une absence est déjà déclarée pour {what}.")
+    if absence is None:
+        absence = _new_row(session, Absence(child_id=child.id, prestation_id=prestation.id,
+                                            date=day, motif=motif, status="en_traitement",
+                                            requested_at=at),
+                           f"Une absence est déjà déclarée pour {what}.")
+    absence.motif, absence.requested_at, absence.decided_at = motif, at, None
+    absence.status, absence.motif_refus = "en_traitement", ""
+    if prestation.confirmation_auto:
+        absence.status, absence.decided_at = "acceptee", at
+        if booked:
+            _cancel(session, booking, prestation, child, enrolment.responsable, at)
+        message = f"L'absence de {what} est enregistrée."
+    else:
+        message = (f"Votre déclaration d'absence pour {what} a été transmise à la structure. "
+                   "Elle est en cours de traitement.")
+    session.flush()
+    _request_event(session, "absence", absence.id, absence.status, child, prestation, day,
+                   enrolment.responsable, motif=motif)
+    return {"absence_id": absence.id, "status": absence.status, "message": message}
+
+
+# --- back office -----------------------------------------------------------------------------------
+
+def _booking_or_absence(session, model, request_id, label):
+    try:
+        row = session.scalar(sa.select(model).where(model.id == int(request_id)).with_for_update())
+    except (TypeError, ValueError):
+        row = None
+    if row is None:
+        raise NotFound(f"{label} introuvable.")
+    if row.status != "en_traitement":
+        raise Conflict(f"Cette {label.lower()} a déjà été traitée.")
+    child = session.get(Child, row.child_id)
+    prestation = session.get(Prestation, row.prestation_id)
+    enrolment = catalogue.enrolment_on(session, child.id, prestation.id, row.date)
+    return row, child, prestation, enrolment.responsable if enrolment else ""
+
+
+def _refusal(accept, motif):
+    motif = str(motif or "").strip()[:500]
+    if not accept and not motif:
+        raise ValidationError("Veuillez indiquer le motif du refus.")
+    return "" if accept else motif
+
+
+def decide_booking(session, booking_id, accept, motif="", at=None):
+    """Accept (within capacity: "complet" otherwise) or refuse, with a reason, a pending
+    booking."""
+    at = at or now()
+    motif = _refusal(accept, motif)
+    booking, child, prestation, responsable = _booking_or_absence(
+        session, Booking, booking_id, "Demande de réservation")
+    if accept:
+        if not take_place(session, prestation, booking.date):
+            raise Conflict(f"Complet : il n'y a plus de place à « {prestation.nom} » "
+                           f"le {short_date(booking.date)}.")
+        booking.status = "confirmee"
+        add_event(session, "children", "booking.confirmed",
+                  {**event_data(child, prestation, booking.date, responsable),
+                   "booking_id": booking.id})
+    else:
+        booking.status, booking.motif_refus = "refusee", motif
+    booking.decided_at = at
+    _request_event(session, "reservation", booking.id, "acceptee" if accept else "refusee",
+                   child, prestation, booking.date, responsable, decided=True,
+                   motif_refus=motif)
+    return {"booking_id": booking.id, "status": booking.status}
+
+
+def decide_absence(session, absence_id, accept, motif="", at=None):
+    at = at or now()
+    motif = _refusal(accept, motif)
+    absence, child, prestation, responsable = _booking_or_absence(
+        session, Absence, absence_id, "Déclaration d'absence")
+    if accept:
+        booking = _locked_row(session, Booking, child.id, prestation.id, absence.date)
+        if booking is not None and booking.status == "confirmee":
+            _cancel(session, booking, prestation, child, responsable, at)
+        absence.status = "acceptee"
+    else:
+        absence.status, absence.motif_refus = "refusee", motif
+    absence.decided_at = at
+    _request_event(session, "absence", absence.id, absence.status, child, prestation,
+                   absence.date, responsable, decided=True, motif=absence.motif,
+                   motif_refus=motif)
+    return {"absence_id": absence.id, "status": absence.status}
+
+
+def pending_requests(session):
+    """Bookings and absences waiting for the back office, oldest first."""
+    result = []
+    for kind, model in (("reservation", Booking), ("absence", Absence)):
+        rows = session.execute(sa.select(model, Child, Prestation)
+                               .join(Child, Child.id == model.child_id)
+                               .join(Prestation, Prestation.id == model.prestation_id)
+                               .where(model.status == "en_traitement")).all()
+        for row, child, prestation in rows:
+            result.append({"kind": kind, "id": row.id, "child_id": child.id,
+                           "family_id": child.family_id,
+                           "child_name": f"{child.prenom} {child.nom}",
+                           "prestation_id": prestation.id, "prestation": prestation.nom,
+                           "date": row.date.isoformat(),
+                           "motif": getattr(row, "motif", ""),
+                           "requested_at": row.requested_at.isoformat()})
+    return sorted(result, key=lambda r: r["requested_at"])
+
+
+def close_day(session, day, motif="", prestation_id=None, at=None):
+    """A "Fermeture": confirmed bookings of that day are cancelled (billing is told, not late),
+    pending ones refused."""
+    at = at or now()
+    closure = catalogue.add_closure(session, day, motif, prestation_id)
+    day = dt.date.fromisoformat(closure["date"])
+    query = sa.select(Booking).where(Booking.date == day,
+                                     Booking.status.in_(ACTIVE_BOOKING)).with_for_update()
+    if prestation_id is not None:
+        query = query.where(Booking.prestation_id == closure["prestation_id"])
+    for booking in session.scalars(query).all():
+        child = session.get(Child, booking.child_id)
+        prestation = session.get(Prestation, booking.prestation_id)
+        enrolment = catalogue.enrolment_on(session, child.id, prestation.id, day)
+        responsable = enrolment.responsable if enrolment else ""
+        if booking.status == "confirmee":
+            booking.status, booking.decided_at = "annulee", at
+            release_place(session, prestation.id, day)
+            add_event(session, "children", "booking.cancelled",
+                      {**event_data(child, prestation, day, responsable),
+                       "booking_id": booking.id, "late": False})
+        else:  # pending or waiting: refused, and the parent sees why
+            booking.status, booking.decided_at = "refusee", at
+            booking.motif_refus = f"Fermeture : {closure['motif']}".rstrip(" :")
+            _request_event(session, "reservation", booking.id, "refusee", child, prestation,
+                           day, responsable, decided=True, motif_refus=booking.motif_refus)
+    return closure
+
+
+def record_attendance(session, child_id, prestation_id, day, status, quantite=None, at=None):
+    """The structure records présent, absent excusé, absent facturé or heure hors contrat
+    (with its hours); recorded again for the same day, the later one wins."""
+    if status not in ATTENDANCE_STATUSES:
+        raise ValidationError("Statut de présence inconnu : présent (present), absent excusé "
+                              "(absent_excuse), absent facturé (absent_facture) ou heure hors "
+                              "contrat (heure_hors_contrat).")
+    child, prestation, day, enrolment = _context(session, None, child_id, prestation_id, day)
+    if status == "heure_hors_contrat":
+        try:
+            quantite = decimal.Decimal(str(quantite))
+        except (decimal.InvalidOperation, ValueError):
+            quantite = decimal.Decimal(0)
+        if not quantite.is_finite() or quantite <= 0 or quantite > 24:
+            raise ValidationError("Indiquez le nombre d'heures hors contrat (par exemple 1.5).")
+    else:
+        quantite = decimal.Decimal(1)
+    quantite = quantite.quantize(decimal.Decimal("0.01"))
+    attendance_id = session.execute(
+        pg_insert(Attendance)
+        .values(child_id=child.id, prestation_id=prestation.id, date=day, status=status,
+                quantite=quantite, recorded_at=at or now())
+        .on_conflict_do_update(constraint="uq_attendance_child_day",
+                               set_={"status": status, "quantite": quantite,
+                                     "recorded_at": at or now()})
+        .returning(Attendance.id)).scalar_one()
+    booked = session.scalar(sa.select(Booking.id).where(
+        Booking.child_id == child.id, Booking.prestation_id == prestation.id,
+        Booking.date == day, Booking.status == "confirmee")) is not None
+    data = {**event_data(child, prestation, day, enrolment.responsable),
+            "attendance_id": attendance_id, "status": status, "booked": booked,
+            "quantity": str(quantite.normalize() if quantite == 1 else quantite)}
+    add_event(session, "children", "attendance.recorded", data)
+    return data
+
+
+def headcount(session, start, end=None, prestation_id=None):
+    """Children expected per day and prestation (what the canteen needs each morning):
+    confirmed bookings plus regular contracts, less accepted absences."""
+    start = parse_date(start, "La date de début")
+    end = parse_date(end, "La date de fin") if end else start
+    if end < start or (end - start).days > 62:
+        raise ValidationError("La période doit aller d'une date à une date postérieure, "
+                              "sur 62 jours au plus.")
+    query = sa.select(Prestation)
+    if prestation_id is not None:
+        query = query.where(Prestation.id == catalogue.get_prestation_row(session, prestation_id).id)
+    prestations = list(session.scalars(query.order_by(Prestation.position, Prestation.id)))
+    closed = calendar.closures(session, start, end)
+    booked = dict(((r.prestation_id, r.date), r.n) for r in session.execute(
+        sa.select(Booking.prestation_id, Booking.date, sa.func.count().label("n"))
+        .where(Booking.date.between(start, end), Booking.status == "confirmee")
+        .group_by(Booking.prestation_id, Booking.date)))
+    absent = {(r.child_id, r.prestation_id, r.date) for r in session.execute(
+        sa.select(Absence.child_id, Absence.prestation_id, Absence.date)
+        .where(Absence.date.between(start, end), Absence.status == "acceptee"))}
+    regulars = session.scalars(sa.select(Enrolment).where(
+        Enrolment.debut <= end, Enrolment.fin >= start,
+        sa.func.cardinality(Enrolment.jours_reguliers) > 0)).all()
+    rows = []
+    day = start
+    while day <= end:
+        for p in prestations:
+            if (not calendar.runs_on(p, day) or calendar.public_holiday(day)
+                    or calendar.closure_motif(closed, p.id, day)):
+                continue
+            regular = sum(1 for e in regulars if e.prestation_id == p.id
+                          and e.debut <= day <= e.fin and day.weekday() in e.jours_reguliers
+                          and (e.child_id, p.id, day) not in absent)
+            reserved = booked.get((p.id, day), 0)
+            rows.append({"date": day.isoformat(), "prestation_id": p.id,
+                         "structure": p.structure.nom, "prestation": p.nom,
+                         "reserves": reserved, "reguliers": regular,
+                         "total": reserved + regular, "capacite": p.capacite})
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def bookings_of_child(session, child_id, start, end):
+    return list(session.scalars(sa.select(Booking).where(
+        Booking.child_id == child_id, Booking.date.between(start, end))))
+

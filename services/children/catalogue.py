@@ -1,0 +1,230 @@
+"""What the collectivity offers and who is enrolled: structures, prestations (days, capacity,
+unit, deadlines), closures and enrolments ("Inscriptions en cours"). Back-office functions."""
+import datetime as dt
+
+import sqlalchemy as sa
+
+from services.children.calendar import parse_date, short_date
+from services.children.models import (PERIODES, UNITS, Closure, Enrolment, Prestation, Session,
+                                      Structure)
+from services.children.records import get_child_row
+from services.common.errors import Conflict, NotFound, ValidationError
+
+PRESTATION_FIELDS = ("code", "nom", "position", "periode", "jours_semaine", "capacite", "unite",
+                     "reservation_jours", "reservation_heure", "reservation_jours_ouvres",
+                     "annulation_jours", "annulation_heure", "annulation_jours_ouvres",
+                     "confirmation_auto", "liste_attente")
+
+
+def structure_dict(row):
+    return {"id": row.id, "nom": row.nom, "position": row.position}
+
+
+def create_structure(session, nom, position=0):
+    nom = str(nom or "").strip()[:200]
+    if not nom:
+        raise ValidationError("Le nom de la structure est obligatoire.")
+    if session.scalar(sa.select(Structure.id).where(Structure.nom == nom)):
+        raise Conflict(f"La structure « {nom} » existe déjà.")
+    row = Structure(nom=nom, position=int(position))
+    session.add(row)
+    session.flush()
+    return structure_dict(row)
+
+
+def list_structures(session):
+    return [structure_dict(s) for s in session.scalars(sa.select(Structure).order_by(
+        Structure.position, Structure.id))]
+
+
+def prestation_dict(row):
+    data = {field: getattr(row, field) for field in PRESTATION_FIELDS}
+    data["jours_semaine"] = list(row.jours_semaine)
+    return {"id": row.id, "structure_id": row.structure_id, "structure": row.structure.nom, **data}
+
+
+def get_prestation_row(session, prestation_id, for_update=False):
+    try:
+        prestation_id = int(prestation_id)
+    except (TypeError, ValueError):
+        raise NotFound("Prestation introuvable.") from None
+    query = sa.select(Prestation).where(Prestation.id == prestation_id)
+    row = session.scalar(query.with_for_update() if for_update else query)
+    if row is None:
+        raise NotFound("Prestation introuvable.")
+    return row
+
+
+def _clean_prestation(fields, partial):
+    unknown = set(fields) - set(PRESTATION_FIELDS)
+    if unknown:
+        raise ValidationError(f"Paramètre(s) inconnu(s) : {', '.join(sorted(unknown))}.")
+    clean, errors = {}, []
+    for field, value in fields.items():
+        if field in ("code", "nom"):
+            clean[field] = str(value or "").strip()[:200 if field == "nom" else 50]
+            if not clean[field]:
+                errors.append(f"Le champ {field} est obligatoire.")
+        elif field == "periode":
+            if value not in PERIODES:
+                errors.append("La période doit être scolaire, mercredi ou vacances.")
+            clean[field] = value
+        elif field == "unite":
+            if value not in UNITS:
+                errors.append("L'unité doit être jour, demi-journee, repas ou heure.")
+            clean[field] = value
+        elif field == "jours_semaine":
+            try:
+                days = sorted({int(d) for d in value})
+            except (TypeError, ValueError):
+                days = [-1]
+            if not days or any(d < 0 or d > 6 for d in days):
+                errors.append("Les jours de la semaine vont de 0 (lundi) à 6 (dimanche).")
+            clean[field] = days
+        elif field in ("confirmation_auto", "liste_attente", "reservation_jours_ouvres",
+                       "annulation_jours_ouvres"):
+            clean[field] = bool(value)
+        else:  # integers
+            try:
+                clean[field] = int(value)
+            except (TypeError, ValueError):
+                errors.append(f"Le champ {field} doit être un nombre entier.")
+                continue
+            if clean[field] < 0 or (field.endswith("_heure") and clean[field] > 23):
+                errors.append(f"Le champ {field} n'est pas valide.")
+    if not partial:
+        missing = {"code", "nom", "periode", "jours_semaine", "capacite", "unite"} - set(clean)
+        if missing:
+            errors.append(f"Champ(s) obligatoire(s) manquant(s) : {', '.join(sorted(missing))}.")
+    if errors:
+        raise ValidationError(*errors)
+    return clean
+
+
+def create_prestation(session, structure_id, **fields):
+    if session.get(Structure, int(structure_id)) is None:
+        raise NotFound("Structure introuvable.")
+    clean = _clean_prestation(fields, partial=False)
+    if session.scalar(sa.select(Prestation.id).where(Prestation.code == clean["code"])):
+        raise Conflict(f"La prestation {clean['code']} existe déjà.")
+    row = Prestation(structure_id=int(structure_id), **clean)
+    session.add(row)
+    session.flush()
+    return prestation_dict(row)
+
+
+def update_prestation(session, prestation_id, **fields):
+    """Capacity, deadlines, days…; a new capacity applies to the days not yet past, and may
+    not go below the places already confirmed on one of them."""
+    row = get_prestation_row(session, prestation_id, for_update=True)
+    clean = _clean_prestation(fields, partial=True)
+    if "capacite" in clean:
+        today = dt.date.today()
+        over = session.scalar(sa.select(sa.func.max(Session.reserves)).where(
+            Session.prestation_id == row.id, Session.date >= today))
+        if over is not None and over > clean["capacite"]:
+            raise ValidationError(f"Impossible : {over} places sont déjà réservées un jour à venir.")
+        session.execute(sa.update(Session).where(Session.prestation_id == row.id,
+                                                 Session.date >= today)
+                        .values(capacite=clean["capacite"]))
+    for field, value in clean.items():
+        setattr(row, field, value)
+    session.flush()
+    return prestation_dict(row)
+
+
+def list_prestations(session):
+    rows = session.scalars(sa.select(Prestation).join(Structure)
+                           .order_by(Structure.position, Structure.id, Prestation.position,
+                                     Prestation.id))
+    return [prestation_dict(p) for p in rows]
+
+
+# --- closures ---------------------------------------------------------------------------------
+
+def closure_dict(row):
+    return {"id": row.id, "prestation_id": row.prestation_id, "date": row.date.isoformat(),
+            "motif": row.motif}
+
+
+def add_closure(session, day, motif="", prestation_id=None):
+    """A "Fermeture" of one prestation or (prestation_id None) of all. The bookings.py caller
+    cancels the bookings of that day."""
+    day = parse_date(day)
+    if prestation_id is not None:
+        prestation_id = get_prestation_row(session, prestation_id).id
+    row = Closure(date=day, motif=str(motif or "").strip()[:200], prestation_id=prestation_id)
+    session.add(row)
+    session.flush()
+    return closure_dict(row)
+
+
+def remove_closure(session, closure_id):
+    row = session.get(Closure, int(closure_id))
+    if row is None:
+        raise NotFound("Fermeture introuvable.")
+    session.delete(row)
+
+
+def list_closures(session, start, end):
+    start, end = parse_date(start), parse_date(end)
+    rows = session.scalars(sa.select(Closure).where(Closure.date.between(start, end))
+                           .order_by(Closure.date, Closure.id))
+    return [closure_dict(r) for r in rows]
+
+
+# --- enrolments ---------------------------------------------------------------------------------
+
+def enrolment_dict(row):
+    p = row.prestation
+    return {"id": row.id, "child_id": row.child_id, "prestation_id": p.id,
+            "structure": p.structure.nom, "prestation": p.nom,
+            "debut": row.debut.isoformat(), "fin": row.fin.isoformat(),
+            "periode": f"du {short_date(row.debut)} au {short_date(row.fin)}",
+            "responsable": row.responsable, "jours_reguliers": list(row.jours_reguliers)}
+
+
+def enrol(session, child_id, prestation_id, debut, fin, responsable, jours_reguliers=()):
+    """Back office: child × prestation × period × the responsable who pays."""
+    child = get_child_row(session, None, child_id)
+    prestation = get_prestation_row(session, prestation_id)
+    debut, fin = parse_date(debut, "La date de début"), parse_date(fin, "La date de fin")
+    if fin < debut:
+        raise ValidationError("La date de fin doit suivre la date de début.")
+    responsable = str(responsable or "").strip()[:200]
+    if not responsable:
+        raise ValidationError("Le responsable qui paie est obligatoire.")
+    overlap = session.scalar(sa.select(Enrolment.id).where(
+        Enrolment.child_id == child.id, Enrolment.prestation_id == prestation.id,
+        Enrolment.debut <= fin, Enrolment.fin >= debut))
+    if overlap:
+        raise Conflict("L'enfant est déjà inscrit à cette prestation sur cette période.")
+    row = Enrolment(child_id=child.id, prestation_id=prestation.id, debut=debut, fin=fin,
+                    responsable=responsable,
+                    jours_reguliers=sorted({int(d) for d in jours_reguliers or ()}))
+    session.add(row)
+    session.flush()
+    return enrolment_dict(row)
+
+
+def enrolments_of(session, child_id, start=None, end=None):
+    query = sa.select(Enrolment).where(Enrolment.child_id == child_id)
+    if start and end:
+        query = query.where(Enrolment.debut <= end, Enrolment.fin >= start)
+    return list(session.scalars(query.order_by(Enrolment.debut, Enrolment.id)))
+
+
+def enrolment_on(session, child_id, prestation_id, day):
+    return session.scalar(sa.select(Enrolment).where(
+        Enrolment.child_id == child_id, Enrolment.prestation_id == prestation_id,
+        Enrolment.debut <= day, Enrolment.fin >= day))
+
+
+def current_enrolments(session, family_id, child_id, today=None):
+    """"Inscriptions en cours": the child's enrolments not yet ended."""
+    child = get_child_row(session, family_id, child_id)
+    today = today or dt.date.today()
+    rows = session.scalars(sa.select(Enrolment).where(Enrolment.child_id == child.id,
+                                                      Enrolment.fin >= today)
+                           .order_by(Enrolment.debut, Enrolment.id))
+    return [enrolment_dict(r) for r in rows]

@@ -1,0 +1,179 @@
+"""Billing fixtures: billing's database, the guide's demo, children events published on the
+real broker, the bank stub as a real process and the gateway served over HTTP (the stub's
+notifications reach it by its urlnotif)."""
+import datetime as dt
+import html
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+from kombu import Connection, Producer
+from waitress.server import create_server
+
+from services.billing import demo as billing_demo
+from services.billing.models import Family
+from services.common.db import make_engine, make_sessionmaker
+from services.common.events import event_exchange
+from services.common.rpc import RpcClient
+from tests.support.families import ensure_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+_ids = itertools.count(1)
+
+
+def unique_id():
+    """Distinct ids for children and bookings of one session."""
+    return int(time.time() * 1000) % 10 ** 9 * 1000 + next(_ids)
+
+
+def wait_for(predicate, timeout=20, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture(scope="session")
+def billing_engine(settings):
+    engine = make_engine(settings.service_database_url("billing"), pool_size=4)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(billing_engine):
+    """A session on billing's database, for the domain functions (no broker)."""
+    session = make_sessionmaker(billing_engine)()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def bo(settings, services):
+    """The back office: an RpcClient on the test vhost."""
+    rpc = RpcClient(settings, size=12, circuit_seconds=0)
+    yield rpc
+    rpc.close()
+
+
+@pytest.fixture(scope="session")
+def demo_billing(settings, services, billing_engine):
+    """The guide's collectivity, DUPONT family and 2014-2015 statement, in billing too."""
+    from services.accounts import demo as accounts_demo
+
+    ensure_demo(settings)
+    family = accounts_demo.seed(settings)
+    billing_demo.seed(settings, family)
+    return family
+
+
+def billing_family(db, family_id, numero=None, qf=None, code_postal="31400", email=None):
+    """A family copy written directly, as family.created would (for domain tests)."""
+    from services.billing import copies
+
+    copies.apply_family(db, {
+        "id": family_id, "numero": numero or f"9{family_id:010d}", "quotient_familial": qf,
+        "responsable": {"civilite": "Madame", "nom": "TEST", "prenom": f"F{family_id}",
+                        "code_postal": code_postal, "ville": "VILLE",
+                        "email": email or f"f{family_id}@example.org"}})
+    db.flush()
+    return db.get(Family, family_id)
+
+
+# --- children events, as the children service publishes them -------------------------------
+
+def children_event(settings, event_type, data):
+    """Publish one children event in nameko's format on the real broker."""
+    envelope = {"event_id": str(uuid.uuid4()), "type": event_type, "source": "children",
+                "occurred_at": dt.datetime.now(dt.timezone.utc).isoformat(), "data": data}
+    with Connection(settings.amqp_uri) as conn:
+        Producer(conn).publish(envelope, exchange=event_exchange("children"),
+                               routing_key=event_type, serializer="json")
+    return envelope
+
+
+def day_data(family_id, child_id, day, code="RESTAURATION",
+             prestation="Garderie périscolaire Restauration scolaire", **extra):
+    return {"family_id": family_id, "child_id": child_id, "child_name": "EMMA TEST",
+            "structure": "Garderie périscolaire", "prestation_code": code,
+            "prestation": prestation, "unit": "repas", "date": day, "responsable": "TEST EMMA",
+            **extra}
+
+
+# --- the bank stub and the gateway over HTTP -----------------------------------------------
+
+class Stub:
+    def __init__(self, url):
+        self.url = url
+
+    def control(self, path, payload=None):
+        response = requests.post(f"{self.url}/controle/{path}", json=payload or {}, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def operation(self, idop):
+        return requests.get(f"{self.url}/controle/operations/{idop}", timeout=5).json()
+
+
+@pytest.fixture(scope="session")
+def bank_stub(settings, tmp_path_factory):
+    """`python -m bank_stub` as its own process on the test port (BANK_STUB_PORT)."""
+    log = open(tmp_path_factory.mktemp("stub") / "bank_stub.log", "ab")
+    process = subprocess.Popen([sys.executable, "-m", "bank_stub"], cwd=ROOT,
+                               env=dict(os.environ), stdout=log, stderr=log)
+    url = settings.bank_stub_url
+
+    def up():
+        try:
+            return requests.get(f"{url}/sante", timeout=1).ok
+        except requests.RequestException:
+            return False
+    assert wait_for(up, timeout=20), "the bank stub did not start"
+    yield Stub(url)
+    process.terminate()
+    process.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def live_gateway(app, settings):
+    """The gateway app served on GATEWAY_PORT, where billing's urlnotif points."""
+    server = create_server(app, host="127.0.0.1", port=settings.gateway_port, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{settings.gateway_port}"
+    server.close()
+
+
+@pytest.fixture
+def stub_normal(bank_stub):
+    bank_stub.control("reinitialiser")
+    yield bank_stub
+    bank_stub.control("reinitialiser")
+
+
+# The gateway's fixtures and helpers (app, client, login…), shared with these tests.
+from tests.gateway.conftest import app, client, csrf_token, login  # noqa: E402,F401
+from tests.gateway.conftest import text as _raw_text  # noqa: E402
+
+
+def text(response):
+    """The page's visible text, on one line, entities decoded (n&#39;est → n'est)."""
+    return html.unescape(_raw_text(response))
+
+
+@pytest.fixture(scope="session")
+def backoffice_rpc(bo):
+    return bo
