@@ -140,3 +140,22 @@ def messaging_db(settings):
     engine = make_engine(settings.service_database_url("messaging"), pool_size=2)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings, services):
+    """The gateway's Flask app, against the real services."""
+    from gateway.app import create_app
+    from tests.support.families import ensure_demo
+
+    ensure_demo(settings)
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["rpc"].close()
+
+
+@pytest.fixture
+def client(app):
+    app.extensions["rpc"].open_circuits.clear()  # a previous test may have stopped a service
+    return app.test_client()

@@ -5,8 +5,8 @@ import datetime as dt
 import sqlalchemy as sa
 
 from services.children.calendar import parse_date, short_date
-from services.children.models import (PERIODES, UNITS, Closure, Enrolment, Prestation, Session,
-                                      Structure)
+from services.children.models import (PERIODES, UNITS, Child, Closure, Enrolment, Prestation,
+                                      Session, Structure)
 from services.children.records import get_child_row
 from services.common.errors import Conflict, NotFound, ValidationError
 
@@ -228,3 +228,28 @@ def current_enrolments(session, family_id, child_id, today=None):
                                                       Enrolment.fin >= today)
                            .order_by(Enrolment.debut, Enrolment.id))
     return [enrolment_dict(r) for r in rows]
+
+
+def family_structures(session, family_id, today=None):
+    """The structures where a child of the family is enrolled now or later: those the family
+    may write to from its Boîte de réception."""
+    today = today or dt.date.today()
+    rows = session.execute(
+        sa.select(Structure.id, Structure.nom).distinct()
+        .join(Prestation, Prestation.structure_id == Structure.id)
+        .join(Enrolment, Enrolment.prestation_id == Prestation.id)
+        .join(Child, Child.id == Enrolment.child_id)
+        .where(Child.family_id == family_id, Enrolment.fin >= today)
+        .order_by(Structure.nom)).all()
+    return [{"id": r.id, "nom": r.nom} for r in rows]
+
+
+def families_enrolled(session, prestation_id, today=None):
+    """Families with a child enrolled in the prestation now or later (a broadcast's audience)."""
+    get_prestation_row(session, prestation_id)
+    today = today or dt.date.today()
+    return list(session.scalars(
+        sa.select(Child.family_id).distinct()
+        .join(Enrolment, Enrolment.child_id == Child.id)
+        .where(Enrolment.prestation_id == prestation_id, Enrolment.fin >= today)
+        .order_by(Child.family_id)))

@@ -48,6 +48,16 @@ class ChildrenService:
         return catalogue.current_enrolments(self.db, family_id, child_id)
 
     @rpc(expected_exceptions=EXPECTED)
+    def family_structures(self, family_id):
+        """Structures the family's children attend: whom it may write to."""
+        return catalogue.family_structures(self.db, family_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def families_enrolled(self, prestation_id):
+        """Back office / messaging: families with a child enrolled in the prestation."""
+        return catalogue.families_enrolled(self.db, prestation_id)
+
+    @rpc(expected_exceptions=EXPECTED)
     def book(self, family_id, child_id, prestation_id, date):
         """"Demande de Réservation": {booking_id, status, message[, rang]}."""
         return self._commit(bookings.book(self.db, family_id, child_id, prestation_id, date))

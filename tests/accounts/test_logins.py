@@ -126,3 +126,16 @@ def test_bad_family_data_is_refused_in_french(db):
     db.rollback()
     assert db.scalar(sa.select(sa.func.count()).select_from(Person)
                      .where(Person.prenom == "SANS NOM")) == 0
+
+
+def test_generating_load_families_twice_changes_nothing(settings):
+    from services.accounts import demo
+
+    first = demo.generate_families(settings, 3)
+    assert demo.generate_families(settings, 3) == first
+    engine = make_engine(settings.service_database_url("accounts"), pool_size=1)
+    with engine.connect() as conn:
+        count = conn.scalar(sa.text("SELECT count(*) FROM credentials WHERE identifiant = ANY(:ids)"),
+                            {"ids": first})
+    engine.dispose()
+    assert count == 3

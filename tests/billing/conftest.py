@@ -2,7 +2,6 @@
 real broker, the bank stub as a real process and the gateway served over HTTP (the stub's
 notifications reach it by its urlnotif)."""
 import datetime as dt
-import html
 import itertools
 import os
 import subprocess
@@ -162,16 +161,6 @@ def stub_normal(bank_stub):
     bank_stub.control("reinitialiser")
     yield bank_stub
     bank_stub.control("reinitialiser")
-
-
-# The gateway's fixtures and helpers (app, client, login…), shared with these tests.
-from tests.gateway.conftest import app, client, csrf_token, login  # noqa: E402,F401
-from tests.gateway.conftest import text as _raw_text  # noqa: E402
-
-
-def text(response):
-    """The page's visible text, on one line, entities decoded (n&#39;est → n'est)."""
-    return html.unescape(_raw_text(response))
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from services.billing import copies, invoicing
 from services.billing.models import Invoice, OnlineTransaction, Payment
 from services.common.events import outbox_events
-from tests.billing.conftest import login, text, unique_id, wait_for
+from tests.billing.conftest import unique_id, wait_for
+from tests.support.web import login, text
 from tests.support.families import create_family
 
 PERIOD = "2031-09"  # every payer's invoice; re-running the period only adds the new ones

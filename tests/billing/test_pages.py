@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from gateway import dates
 from services.accounts import demo
 from services.billing.models import Invoice
-from tests.billing.conftest import login, text
+from tests.support.web import login, text
 from tests.support.families import create_family
 
 

@@ -10,8 +10,6 @@ from services.accounts import demo as accounts_demo
 from services.children import calendar
 from services.children import demo as children_demo
 from services.common.db import make_engine, make_sessionmaker
-# The gateway's fixtures, for the page tests of this folder.
-from tests.gateway.conftest import app, client  # noqa: F401
 from tests.support.families import create_family
 
 _codes = itertools.count(1)

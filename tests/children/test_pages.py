@@ -4,7 +4,7 @@ import re
 
 from services.accounts import demo as accounts_demo
 from tests.children.conftest import make_child, make_prestation, next_day, open_school_day
-from tests.gateway.conftest import csrf_token, login, text
+from tests.support.web import csrf_token, login, text
 
 
 def fr(day):

@@ -7,7 +7,7 @@ import pytest
 from services.accounts import logins
 from services.common.db import make_engine, make_sessionmaker
 from services.common.errors import ValidationError
-from tests.gateway.conftest import csrf_token, login, text
+from tests.support.web import csrf_token, login, text
 from tests.support.messaging import contact_known
 from tests.support.families import create_family
 

@@ -3,7 +3,7 @@ import re
 import time
 
 from services.accounts import demo
-from tests.gateway.conftest import csrf_token, login, text
+from tests.support.web import csrf_token, login, text
 from tests.support.families import create_family
 
 
