@@ -61,7 +61,7 @@ class RpcClient:
             entry = self._new_proxy()
         healthy = False
         try:
-            yield entry[1]
+            yield entry
             healthy = True
         finally:
             if healthy:
@@ -89,9 +89,13 @@ class RpcClient:
         """
         answered = set()
         now = time.monotonic()
+        deadline = now + self.timeout
         calls_to_make = [c for c in calls if self.open_circuits.get(c.service, 0) <= now]
         try:
-            with self._checkout() as proxy:
+            with self._checkout() as (cluster, proxy):
+                # The calls share one deadline: a page waits RPC_TIMEOUT at most, however many
+                # of its calls go to a service that does not answer.
+                consumer = cluster._reply_listener.queue_consumer
                 pending, failed = [], None
                 for call in calls_to_make:
                     try:
@@ -101,6 +105,7 @@ class RpcClient:
                         self._open_circuit(call.service)
                         failed = exc  # the publisher's channel was closed: discard the proxy
                 for call, reply in pending:
+                    consumer.timeout = max(0.01, deadline - time.monotonic())
                     try:
                         call.result = reply.result()
                         answered.add(id(call))
