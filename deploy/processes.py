@@ -50,7 +50,8 @@ def _service(name, reads=(), required=()):
 
 
 PROCESSES = (
-    _service("accounts"),
+    # accounts encrypts the families' IBAN with its own key.
+    _service("accounts", reads=("ACCOUNTS_DATA_KEY",), required=("ACCOUNTS_DATA_KEY",)),
     # children encrypts health data with its own key.
     _service("children", reads=("CHILDREN_DATA_KEY",), required=("CHILDREN_DATA_KEY",)),
     # messaging sends the notifications' emails and links back to the portal.
@@ -58,8 +59,12 @@ PROCESSES = (
                                   "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_FROM"),
              required=("SMTP_HOST", "PORTAIL_URL")),
     # billing also calls the bank partner and gives it the portal's addresses (online payment).
+    # billing keeps the IBAN of direct-debit mandates encrypted with its own key.
     _service("billing", reads=("BANK_STUB_URL", "PORTAIL_URL", "PORTAIL_INTERNAL_URL",
-                                "PAYFIP_NUMCLI", "PAYFIP_SAISIE")),
+                                "PAYFIP_NUMCLI", "PAYFIP_SAISIE", "BILLING_DATA_KEY"),
+             required=("BILLING_DATA_KEY",)),
+    # requests keeps the pending values (IBAN, health data) encrypted with its own key.
+    _service("requests", reads=("REQUESTS_DATA_KEY",), required=("REQUESTS_DATA_KEY",)),
     Process(
         name="gateway",
         command=("python", "-m", "gateway"),

@@ -16,7 +16,7 @@ from services.common import health
 STOP_TIMEOUT = 10  # seconds between SIGTERM and SIGKILL
 
 
-def _die_with_parent():
+def die_with_parent():
     """In the child, before exec (Linux): SIGTERM when the supervisor dies, even by SIGKILL,
     so that no orphan keeps consuming messages after a crashed run or test session."""
     if sys.platform == "linux":
@@ -53,7 +53,7 @@ class Child:
         # stops the children in order instead of every process dying at once.
         return subprocess.Popen(self.process.argv(), env=self.env, stdout=stdout,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, preexec_fn=_die_with_parent)
+                                start_new_session=True, preexec_fn=die_with_parent)
 
     def _pump(self, stream):
         width = 10

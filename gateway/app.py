@@ -2,10 +2,10 @@
 import logging
 import secrets
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from gateway import dates
+from gateway import collectivity, dates
 from gateway.views import REGISTERED
 from services.common.rpc import RpcClient
 
@@ -34,13 +34,34 @@ def create_app(settings, rpc=None):
     for blueprint in REGISTERED:
         app.register_blueprint(blueprint)
     app.jinja_env.globals["today_long"] = dates.today_long
+    collectivity.init_app(app)  # the collectivity's name, logo, contact and options
     _register_error_pages(app)
+
+    policy = content_security_policy(settings)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Reset links carry their token in the URL: never send it to another site.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")  # family data: not kept
+        return response
 
     @app.get("/sante")
     def health():
         return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     return app
+
+
+def content_security_policy(settings):
+    """Only this site's own scripts, styles and images; forms may lead to the bank's page."""
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+            f"form-action 'self' {settings.bank_stub_url.rstrip('/')}")
 
 
 ERRORS = {

@@ -24,6 +24,9 @@ try:
 except ImportError:  # pytest run without the repository root on sys.path
     import harness  # noqa: E402
 
+# The gateway over HTTP and the bank stub process, shared by the billing and browser tests.
+from tests.support.live import bank_stub, live_gateway  # noqa: E402, F401
+
 _ORIGINAL_ENVIRON = dict(os.environ)
 
 

@@ -223,6 +223,14 @@ class ServiceGroup:
         self.stopped.add(name)
         self.children[name].stop()
 
+    def kill(self, name):
+        """A crash: SIGKILL, no clean shutdown (what a fault test wants)."""
+        self.stopped.add(name)
+        child = self.children[name]
+        if child.running():
+            child.popen.kill()
+            child.popen.wait()
+
     def start(self, name):
         child = self.children[name]
         if not child.running():

@@ -1,8 +1,9 @@
 """The "Accueil" tab: welcome message, Responsable panel, billing's "Opérations en cours"
-and "Factures impayées" panels (each left out alone when its service does not answer)."""
+and "Factures impayées" panels, the children with their registration forms (each left out
+alone when its service does not answer)."""
 from flask import Blueprint, g, render_template
 
-from gateway.web_session import gather_page, login_required
+from gateway.web_session import cached, gather_page, login_required
 from services.common.rpc import Call
 
 bp = Blueprint("accueil", __name__)
@@ -12,9 +13,11 @@ bp = Blueprint("accueil", __name__)
 @login_required
 def home():
     family = Call("accounts", "get_family", g.account["family_id"])
-    collectivity = Call("accounts", "get_collectivity")
+    collectivity = cached(Call("accounts", "get_collectivity"))
     summary = Call("billing", "account_summary", g.account["family_id"])
     unpaid = Call("billing", "unpaid_invoices", g.account["family_id"])
-    gather_page(family, collectivity, summary, unpaid)
+    # The children at the bottom, each with the icon of its pre-filled registration form.
+    children = Call("children", "list_children", g.account["family_id"])
+    gather_page(family, collectivity, summary, unpaid, children)
     return render_template("accueil.html", family=family, collectivity=collectivity,
-                           summary=summary, unpaid=unpaid)
+                           summary=summary, unpaid=unpaid, children=children)

@@ -14,9 +14,10 @@ from services.common.rpc import Call
 bp = Blueprint("mes_enfants", __name__)
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-# The record's fields for which the left menu offers a change request (requests service).
-CHANGE_REQUESTS = ("Personnes autorisées", "Port de lunettes", "Données sanitaires",
-                   "Autorisations")
+# The record's fields for which the left menu offers a change request: (label, kind of
+# request), forms in change_requests.py (requests service).
+CHANGE_REQUESTS = (("Personnes autorisées", "personnes_autorisees"), ("Port de lunettes", "lunettes"),
+                   ("Données sanitaires", "sante"), ("Autorisations", "autorisations"))
 HEALTH_LABELS = (("allergies", "Allergies"), ("regime_alimentaire", "Régime alimentaire"),
                  ("pai", "PAI"), ("medecin_traitant", "Médecin traitant"),
                  ("vaccinations", "Vaccinations"))

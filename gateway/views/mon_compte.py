@@ -31,9 +31,10 @@ CONJOINT_ROWS = (
     (("Adresse employeur", "adresse_employeur"), ("Autorisation courriel", "autorisation_courriel")),
     (("Autorisation SMS", "autorisation_sms"), None),
 )
-# The change requests of the left menu (requests service, coming next).
-REQUEST_LINKS = ("Infos Responsable", "Informations Conjoint", "Informations Fiscales",
-                 "Informations Caf", "Coordonnées Bancaires")
+# The change requests of the left menu: (label, kind of request), forms in change_requests.py.
+REQUEST_LINKS = (("Infos Responsable", "responsable"), ("Informations Conjoint", "conjoint"),
+                 ("Informations Fiscales", "fiscales"), ("Informations Caf", "caf"),
+                 ("Coordonnées Bancaires", "bancaires"))
 
 
 @bp.get("/mon-compte")

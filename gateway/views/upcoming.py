@@ -5,12 +5,7 @@ from gateway.web_session import gather_page, login_required
 
 bp = Blueprint("upcoming", __name__)
 
-PAGES = {
-    "liste-des-demandes": "Liste des demandes",
-    "infos-documents": "Infos./Documents",
-    "fiche-inscription": "Fiche d'inscription",
-    "demande-modification": "Demande de modification",
-}
+PAGES = {}
 
 
 def _notice(slug):

@@ -1,8 +1,8 @@
 """Demo data of the guide (idempotent) and a generator of families for load tests."""
 import sqlalchemy as sa
 
-from services.accounts import families, passwords
-from services.accounts.models import Credential, Family, Person
+from services.accounts import collectivity, families, passwords
+from services.accounts.models import Collectivity, Credential, Family, Person
 from services.common.db import make_engine, make_sessionmaker
 
 DEMO_NUMERO = "10010018331"
@@ -13,6 +13,15 @@ COLLECTIVITY = {
     "site_url": "https://www.mairie-saint-jean.fr/",
     "welcome_message": "Bienvenue sur le Portail Famille",
     "force_password_change": True,
+    "address": "Place de la Mairie, 31400 SAINT - JEAN",
+    "contact": "Service Enfance de la Mairie de Saint-Jean — 05 61 00 00 00 — "
+               "enfance@mairie-saint-jean.fr",
+    "infos_message": "Les inscriptions pour la rentrée sont ouvertes jusqu'au 30 juin. "
+                     "Retrouvez ci-dessous les documents à compléter.",
+    "infos_url": "https://www.mairie-saint-jean.fr/periscolaire",
+    # The guide's optional parts, all offered in the demo.
+    "show_balance": True, "online_payment": True, "planning_requests": True,
+    "registration_form": True, "school_holiday_zone": "C",
 }
 
 RESPONSABLE = {
@@ -42,8 +51,10 @@ def seed(settings):
     """
     engine, session = _session(settings)
     try:
-        if session.get(families.Collectivity, 1) is None:
-            families.update_collectivity(session, **COLLECTIVITY)
+        row = session.get(Collectivity, 1)
+        # A new database, or one from before the collectivity's settings (no contact yet).
+        if row is None or not row.contact:
+            collectivity.update_collectivity(session, **COLLECTIVITY)
         family_id = session.scalar(sa.select(Family.id).where(Family.numero == DEMO_NUMERO))
         if not family_id:
             family, _ = families.create_family(session, RESPONSABLE, CONJOINT, numero=DEMO_NUMERO,

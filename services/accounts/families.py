@@ -1,15 +1,18 @@
-"""Families, their responsable and conjoint, and the collectivity profile."""
+"""Families, their responsable and conjoint (the collectivity's profile: collectivity.py)."""
 import re
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from services.accounts import passwords
-from services.accounts.models import PERSON_FIELDS, Collectivity, Credential, Family, Person
+from services.accounts.collectivity import get_collectivity_row
+from services.accounts.models import PERSON_FIELDS, Credential, Family, Person
+from services.common import crypto
+from services.common import settings as settings_module
 from services.common.errors import Conflict, NotFound, ValidationError
 from services.common.events import add_event
 
 BOOLEAN_FIELDS = {"autorisation_sms", "autorisation_courriel"}
-COLLECTIVITY_FIELDS = ("name", "site_url", "welcome_message", "force_password_change")
 
 
 def person_dict(person):
@@ -20,12 +23,37 @@ def person_dict(person):
 
 def family_dict(family):
     by_role = {p.role: p for p in family.persons}
+    responsable = by_role.get("responsable")
     return {
         "id": family.id,
         "numero": family.numero,
-        "responsable": person_dict(by_role.get("responsable")),
+        "responsable": person_dict(responsable),
         "conjoint": person_dict(by_role.get("conjoint")),
+        "fiscal": {
+            "revenu_fiscal_reference": family.revenu_fiscal_reference,
+            "nombre_parts": None if family.nombre_parts is None else str(family.nombre_parts),
+        },
+        # billing reads the quotient familial here (services/billing/copies.py).
+        "caf": {
+            "regime": family.regime_caf or "",
+            "numero_allocataire": family.numero_allocataire or "",
+            "quotient_familial": family.quotient_familial,
+        },
+        # The IBAN leaves this service masked only: events and pages never carry it in clear.
+        "banque": {
+            "titulaire_compte": responsable.titulaire_compte if responsable else "",
+            "nom_banque": responsable.nom_banque if responsable else "",
+            "iban": crypto.mask(_iban(family)),
+            "bic": family.bic or "",
+            "prelevement_automatique": bool(family.prelevement_automatique),
+        },
     }
+
+
+def _iban(family):
+    if not family.iban_chiffre:
+        return ""
+    return crypto.decrypt(settings_module.load().accounts_data_key, family.iban_chiffre)
 
 
 def get_family(session, family_id):
@@ -84,30 +112,55 @@ def create_family(session, responsable, conjoint=None, numero=None, password=Non
     return data, password
 
 
-def get_collectivity_row(session):
-    row = session.get(Collectivity, 1)
-    if row is None:
-        raise NotFound("Le profil de la collectivité n'est pas encore renseigné.")
-    return row
+# --- accepted change requests (requests service's request.accepted) --------------------------
+
+FAMILY_REQUEST_TYPES = ("responsable", "conjoint", "fiscales", "caf", "bancaires")
 
 
-def collectivity_dict(row):
-    return {field: getattr(row, field) for field in COLLECTIVITY_FIELDS}
+def _optional_int(value):
+    return None if value in (None, "") else int(Decimal(str(value)))
 
 
-def update_collectivity(session, **fields):
-    unknown = set(fields) - set(COLLECTIVITY_FIELDS)
-    if unknown:
-        raise ValidationError(f"Paramètre(s) inconnu(s) : {', '.join(sorted(unknown))}.")
-    site_url = fields.get("site_url")
-    if site_url is not None and not re.match(r"^https?://\S+$", site_url):
-        raise ValidationError("L'adresse du site doit commencer par http:// ou https://.")
-    row = session.get(Collectivity, 1)
-    if row is None:
-        if not fields.get("name") or not site_url:
-            raise ValidationError("Le nom et l'adresse du site de la collectivité sont obligatoires.")
-        row = Collectivity(id=1, welcome_message="", force_password_change=True)
-        session.add(row)
+def apply_request(session, request, secrets=None):
+    """Apply an accepted request of the family record; `secrets` holds the clear values the
+    event leaves out (the IBAN). Returns the family dict for family.updated, or None when the
+    request is not about the family record."""
+    kind, values = request["type"], request["new_values"]
+    if kind not in FAMILY_REQUEST_TYPES:
+        return None
+    family = session.scalar(sa.select(Family).where(Family.id == int(request["family_id"]))
+                            .with_for_update())
+    if family is None:
+        raise NotFound("Famille introuvable.")
+    if kind in ("responsable", "conjoint"):
+        _apply_person(session, family, kind, values)
+    elif kind == "fiscales":
+        family.revenu_fiscal_reference = _optional_int(values.get("revenu_fiscal_reference"))
+        parts = values.get("nombre_parts")
+        family.nombre_parts = None if parts in (None, "") else Decimal(str(parts))
+    elif kind == "caf":
+        family.regime_caf = str(values.get("regime_caf") or "")
+        family.numero_allocataire = str(values.get("numero_allocataire") or "")
+        family.quotient_familial = _optional_int(values.get("quotient_familial"))
+    else:  # bancaires
+        _apply_person(session, family, "responsable",
+                      {f: values[f] for f in ("titulaire_compte", "nom_banque") if f in values})
+        iban = (secrets or {}).get("iban")
+        if iban:  # empty: the parent kept the IBAN already known
+            family.iban_chiffre = crypto.encrypt(settings_module.load().accounts_data_key, iban)
+        family.bic = str(values.get("bic") or "")
+        family.prelevement_automatique = bool(values.get("prelevement_automatique"))
+    session.flush()
+    session.refresh(family)
+    return family_dict(family)
+
+
+def _apply_person(session, family, role, values):
+    fields = {f: (bool(v) if f in BOOLEAN_FIELDS else str(v or "").strip())
+              for f, v in values.items() if f in PERSON_FIELDS}
+    person = next((p for p in family.persons if p.role == role), None)
+    if person is None:  # a first conjoint, declared by the family
+        person = Person(role=role, nom=fields.get("nom") or "")
+        family.persons.append(person)
     for field, value in fields.items():
-        setattr(row, field, bool(value) if field == "force_password_change" else str(value).strip())
-    return collectivity_dict(row)
+        setattr(person, field, value)

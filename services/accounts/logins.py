@@ -6,7 +6,8 @@ import secrets
 import sqlalchemy as sa
 
 from services.accounts import passwords
-from services.accounts.models import Credential, LoginThrottle, PasswordReset, Person, WebSession
+from services.accounts.models import (Credential, Family, LoginThrottle, PasswordReset, Person,
+                                      WebSession)
 from services.common.errors import AccountLocked, AuthenticationFailed, ValidationError
 
 MAX_FAILURES = 10
@@ -86,23 +87,28 @@ def session_info(session, token, at=None):
         return None
     at = at or now()
     row = session.execute(
-        sa.select(WebSession, Credential, Person)
+        sa.select(WebSession, Credential, Person, Family.numero)
         .join(Credential, Credential.family_id == WebSession.family_id)
+        .join(Family, Family.id == WebSession.family_id)
         .join(Person, sa.and_(Person.family_id == WebSession.family_id, Person.role == "responsable"))
         .where(WebSession.token_hash == _token_hash(token))).first()
     if row is None:
         return None
-    web, credential, person = row
+    web, credential, person, numero = row
     if (web.revoked_at is not None or at - web.last_seen_at > SESSION_IDLE
             or at - web.created_at > SESSION_MAX):
         return None
     if at - web.last_seen_at > TOUCH_EVERY:
         web.last_seen_at = at
         session.commit()
+    # Enough for the header and Accueil's Responsable panel, so that a page needs no other
+    # call to accounts.
     return {
         "family_id": web.family_id,
         "identifiant": credential.identifiant,
+        "numero": numero,
         "must_change_password": credential.must_change_password,
+        "civilite": person.civilite,
         "prenom": person.prenom,
         "nom": person.nom,
     }

@@ -17,6 +17,20 @@ class Collectivity(Base):
     welcome_message = sa.Column(sa.Text, nullable=False, default="")
     # Ask every new account to change the password the collectivity issued at first login.
     force_password_change = sa.Column(sa.Boolean, nullable=False, default=True)
+    # Shown to parents (migration 0004): the header, the login box, Infos./Documents.
+    address = sa.Column(sa.String(300), nullable=False, default="")
+    contact = sa.Column(sa.Text, nullable=False, default="")  # who to ask for one's login…
+    infos_message = sa.Column(sa.Text, nullable=False, default="")  # "Infos./Documents"
+    infos_url = sa.Column(sa.String(500), nullable=False, default="")
+    logo = orm.deferred(sa.Column(sa.LargeBinary))  # PNG/JPEG/GIF/WebP, read only to serve it
+    logo_content_type = sa.Column(sa.String(50), nullable=False, default="")
+    logo_version = sa.Column(sa.String(16), nullable=False, default="")  # cache-busting hash
+    # The guide's optional parts; billing and children keep a copy (collectivity.updated).
+    show_balance = sa.Column(sa.Boolean, nullable=False, default=True)
+    online_payment = sa.Column(sa.Boolean, nullable=False, default=False)
+    planning_requests = sa.Column(sa.Boolean, nullable=False, default=True)
+    registration_form = sa.Column(sa.Boolean, nullable=False, default=True)
+    school_holiday_zone = sa.Column(sa.String(1), nullable=False, default="C")
 
 
 class Family(Base):
@@ -24,6 +38,16 @@ class Family(Base):
     id = sa.Column(sa.Integer, sa.Identity(), primary_key=True)
     numero = sa.Column(sa.String(20), nullable=False, unique=True)  # "N° famille"
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+    # Informations fiscales, CAF and bank details: changed only by accepted requests
+    # (requests service), applied here on request.accepted.
+    revenu_fiscal_reference = sa.Column(sa.Integer)  # euros
+    nombre_parts = sa.Column(sa.Numeric(4, 2))
+    regime_caf = sa.Column(sa.String(10), nullable=False, default="")  # general, msa, autre
+    numero_allocataire = sa.Column(sa.String(20), nullable=False, default="")
+    quotient_familial = sa.Column(sa.Integer)  # None: unknown (billing applies its top bracket)
+    iban_chiffre = sa.Column(sa.Text)  # Fernet token under ACCOUNTS_DATA_KEY, never in clear
+    bic = sa.Column(sa.String(11), nullable=False, default="")
+    prelevement_automatique = sa.Column(sa.Boolean, nullable=False, default=False)
     persons = orm.relationship("Person", back_populates="family", lazy="selectin",
                                order_by="Person.role.desc()")
 
@@ -115,3 +139,16 @@ class PasswordReset(Base):
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     expires_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     used_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class Document(Base):
+    """A document the collectivity publishes under Infos./Documents → "Formulaire"."""
+
+    __tablename__ = "documents"
+    id = sa.Column(sa.Integer, sa.Identity(), primary_key=True)
+    titre = sa.Column(sa.String(200), nullable=False)
+    filename = sa.Column(sa.String(200), nullable=False)
+    content_type = sa.Column(sa.String(100), nullable=False)
+    size = sa.Column(sa.Integer, nullable=False)
+    data = orm.deferred(sa.Column(sa.LargeBinary, nullable=False))  # only read to download
+    published_at = sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())

@@ -2,10 +2,11 @@
 import sqlalchemy as sa
 from nameko.rpc import rpc
 
-from services.accounts import families, logins
+from services.accounts import collectivity, directory, families, logins
 from services.common.db import Database
 from services.common.errors import EXPECTED, AuthenticationFailed
-from services.common.events import OutboxRelay, add_event
+from services.common.events import OutboxRelay, add_event, subscribe
+from services.common.rpc import ServiceRpc
 
 
 class AccountsService:
@@ -13,6 +14,7 @@ class AccountsService:
 
     db = Database()
     relay = OutboxRelay()
+    requests = ServiceRpc("requests")
 
     @rpc
     def health(self):
@@ -76,15 +78,49 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def get_collectivity(self):
-        return families.collectivity_dict(families.get_collectivity_row(self.db))
+        """Every setting of the collectivity (`logo`: whether it has one)."""
+        return collectivity.collectivity_dict(collectivity.get_collectivity_row(self.db))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_logo(self):
+        """{content_type, version, content_base64}, or NotFound without a logo."""
+        return collectivity.get_logo(self.db)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_documents(self):
+        """Infos./Documents → "Formulaire": the published documents, newest first."""
+        return collectivity.list_documents(self.db)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_document(self, document_id):
+        """A published document with its content_base64 (documents are for every family)."""
+        return collectivity.get_document(self.db, document_id)
 
     # --- back office ------------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
     def update_collectivity(self, **fields):
-        result = families.update_collectivity(self.db, **fields)
+        """Change some settings (collectivity.FIELDS, and logo_base64); publishes
+        collectivity.updated for the copies of billing and children."""
+        result = collectivity.update_collectivity(self.db, **fields)
         self.db.commit()
         return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def publish_document(self, titre, filename, content_base64):
+        result = collectivity.publish_document(self.db, titre, filename, content_base64)
+        self.db.commit()
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def remove_document(self, document_id):
+        collectivity.remove_document(self.db, document_id)
+        self.db.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def search_families(self, search="", limit=50):
+        """Families by N° famille (prefix) or name of the responsable or conjoint."""
+        return directory.search_families(self.db, search, limit)
 
     @rpc(expected_exceptions=EXPECTED)
     def create_family(self, responsable, conjoint=None, numero=None):
@@ -92,3 +128,17 @@ class AccountsService:
         family, password = families.create_family(self.db, responsable, conjoint, numero)
         self.db.commit()
         return {"family": family, "identifiant": family["numero"], "password": password}
+
+    # --- events -----------------------------------------------------------------------------
+
+    @subscribe("requests", "request.accepted")
+    def on_request_accepted(self, data, envelope):
+        """The owner applies an accepted change of the family record, then tells the others
+        (billing takes the quotient familial from family.updated)."""
+        if data["type"] not in families.FAMILY_REQUEST_TYPES:
+            return
+        # The event carries the IBAN masked: the clear one is asked from requests.
+        secrets = (self.requests.sensitive_values(data["id"])
+                   if data["type"] == "bancaires" and data["new_values"].get("iban") else None)
+        family = families.apply_request(self.db, data, secrets)
+        add_event(self.db, self.name, "family.updated", family)

@@ -221,3 +221,23 @@ class OnlineTransaction(Base):
         sa.Index("ix_transactions_open", "created_at",
                  postgresql_where=sa.text("status IN ('created', 'pending')")),
     )
+
+
+class Mandate(Base):
+    """A SEPA direct-debit mandate, created when the collectivity accepts a family's request
+    to pay by automatic direct debit (requests service). One active mandate per family: a new
+    one (new bank details) revokes the previous."""
+
+    __tablename__ = "direct_debit_mandates"
+    id = sa.Column(sa.Integer, sa.Identity(), primary_key=True)
+    family_id = sa.Column(sa.Integer, nullable=False, index=True)
+    rum = sa.Column(sa.String(35), nullable=False, unique=True)  # Référence Unique de Mandat
+    titulaire = sa.Column(sa.String(200), nullable=False)
+    iban_chiffre = sa.Column(sa.Text, nullable=False)  # Fernet token under BILLING_DATA_KEY
+    bic = sa.Column(sa.String(11), nullable=False)
+    signed_on = sa.Column(sa.Date, nullable=False)
+    status = sa.Column(sa.String(10), nullable=False, default="actif")
+    revoked_on = sa.Column(sa.Date)
+    # The accepted request it comes from: UNIQUE, so a redelivered event makes no second one.
+    request_id = sa.Column(sa.Integer, nullable=False, unique=True)
+    __table_args__ = (sa.CheckConstraint("status IN ('actif', 'revoque')"),)

@@ -8,11 +8,13 @@ import sqlalchemy as sa
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.billing import copies, invoicing, online, payments, pdfs, statement, tariffs
+from services.billing import (copies, invoicing, mandates, online, payments, pdfs, statement,
+                              tariffs)
 from services.billing.bank import BankPartner, BankUnavailable
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationError
 from services.common.events import OutboxRelay, subscribe
+from services.common.rpc import ServiceRpc
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ class BillingService:
     db = Database()
     relay = OutboxRelay()
     bank = BankPartner()
+    requests = ServiceRpc("requests")
 
     @rpc
     def health(self):
@@ -130,6 +133,11 @@ class BillingService:
     def online_payments_for_review(self):
         return online.transactions_for_review(self.db)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def mandates(self, family_id):
+        """The family's SEPA direct-debit mandates, newest first (IBAN masked)."""
+        return mandates.family_mandates(self.db, family_id)
+
     @timer(interval=SWEEP_EVERY)
     def sweep(self):
         counts = online.sweep(self.db, self.bank)
@@ -137,6 +145,10 @@ class BillingService:
             log.info("online payments swept: %s", counts)
 
     # --- events -----------------------------------------------------------------------------
+
+    @subscribe("accounts", "collectivity.updated")
+    def on_collectivity_updated(self, data, envelope):
+        tariffs.apply_collectivity(self.db, data)
 
     @subscribe("accounts", "family.created")
     def on_family_created(self, data, envelope):
@@ -157,3 +169,14 @@ class BillingService:
     @subscribe("children", "attendance.recorded")
     def on_attendance_recorded(self, data, envelope):
         copies.apply_attendance(self.db, data, envelope["occurred_at"])
+
+    @subscribe("requests", "request.accepted")
+    def on_request_accepted(self, data, envelope):
+        """An accepted bank-details request: a SEPA mandate when the family asks for direct
+        debit (the IBAN, masked in the event, is asked from requests)."""
+        if data["type"] != "bancaires":
+            return
+        iban = None
+        if data["new_values"].get("prelevement_automatique"):
+            iban = self.requests.sensitive_values(data["id"]).get("iban")
+        mandates.apply_bank_request(self.db, data, iban)

@@ -45,6 +45,19 @@ def update_settings(session, **fields):
     return settings_dict(row)
 
 
+# accounts' collectivity settings (collectivity.updated) → billing's copy of them.
+FROM_COLLECTIVITY = {"name": "collectivity_name", "address": "collectivity_address",
+                     "show_balance": "show_balance", "online_payment": "online_payment"}
+
+
+def apply_collectivity(session, data):
+    """Take the settings the back office changed in accounts (the ones billing applies)."""
+    row = get_settings(session)
+    for source, field in FROM_COLLECTIVITY.items():
+        if source in data.get("changed", ()):
+            setattr(row, field, SETTINGS_FIELDS[field](data[source]))
+
+
 def commune_codes(settings_row):
     return {code.strip() for code in settings_row.commune_postal_codes.split(",") if code.strip()}
 

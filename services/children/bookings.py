@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from services.children import calendar, catalogue
+from services.children import calendar, catalogue, collectivity
 from services.children.calendar import long_date, parse_date, short_date
 from services.children.models import (ACTIVE_BOOKING, ATTENDANCE_STATUSES, Absence, Attendance,
                                       Booking, Child, Enrolment, Prestation, Session)
 from services.children.records import get_child_row
-from services.common.errors import Conflict, NotFound, ValidationError
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationError
 from services.common.events import add_event
 
 PARIS = ZoneInfo("Europe/Paris")  # deadlines are the collectivity's local time
@@ -53,8 +53,9 @@ def closed_reason(session, prestation, day):
     motif = calendar.closure_motif(calendar.closures(session, day, day), prestation.id, day)
     if motif:
         return f"La prestation {name} est fermée le {short_date(day)} ({motif})."
-    if not calendar.runs_on(prestation, day):
-        school = calendar.school_holiday(day)
+    zone = collectivity.zone(session)
+    if not calendar.runs_on(prestation, day, zone):
+        school = calendar.school_holiday(day, zone)
         if school and prestation.periode != "vacances":
             return (f"Le {short_date(day)} est pendant les {school[0].lower()} : "
                     f"la prestation {name} n'a pas lieu.")
@@ -168,10 +169,18 @@ def _new_row(session, row, duplicate_message):
 
 # --- parents ---------------------------------------------------------------------------------------
 
+def _planning_requests_open(session):
+    """The guide's optional part: the collectivity may not take requests from the planning."""
+    if not collectivity.get(session).planning_requests:
+        raise Forbidden("Votre collectivité ne propose pas les demandes de réservation et "
+                        "d'absence depuis le planning.")
+
+
 def book(session, family_id, child_id, prestation_id, day, at=None):
     """"Demande de Réservation". Returns {booking_id, status, message[, rang]}; a refusal
     raises with a French message (deadline, closed day, complet, already booked)."""
     at = at or now()
+    _planning_requests_open(session)
     child, prestation, day, enrolment = _context(session, family_id, child_id, prestation_id, day)
     reason = closed_reason(session, prestation, day)
     if reason:
@@ -223,6 +232,7 @@ def declare_absence(session, family_id, child_id, prestation_id, day, motif, con
     """"Déclarer une absence": a reason and a confirmation are required, and the délai de
     prévenance. Accepted at once when the prestation confirms automatically, else pending."""
     at = at or now()
+    _planning_requests_open(session)
     motif = str(motif or "").strip()[:500]
     errors = []
     if not motif:
@@ -433,6 +443,7 @@ def headcount(session, start, end=None, prestation_id=None):
         query = query.where(Prestation.id == catalogue.get_prestation_row(session, prestation_id).id)
     prestations = list(session.scalars(query.order_by(Prestation.position, Prestation.id)))
     closed = calendar.closures(session, start, end)
+    zone = collectivity.zone(session)
     booked = dict(((r.prestation_id, r.date), r.n) for r in session.execute(
         sa.select(Booking.prestation_id, Booking.date, sa.func.count().label("n"))
         .where(Booking.date.between(start, end), Booking.status == "confirmee")
@@ -447,7 +458,7 @@ def headcount(session, start, end=None, prestation_id=None):
     day = start
     while day <= end:
         for p in prestations:
-            if (not calendar.runs_on(p, day) or calendar.public_holiday(day)
+            if (not calendar.runs_on(p, day, zone) or calendar.public_holiday(day)
                     or calendar.closure_motif(closed, p.id, day)):
                 continue
             regular = sum(1 for e in regulars if e.prestation_id == p.id

@@ -2,8 +2,9 @@
 prestation runs on a given day.
 
 Public holidays come from the `holidays` library (maintained, Easter-based dates included);
-school holidays from the official calendar shipped in data/vacances_zone_c.json (zone C:
-Toulouse). Closures ("Fermeture") are rows the back office sets.
+school holidays from the official calendars shipped in data/vacances_zone_<a|b|c>.json (the
+collectivity's zone is a setting: collectivity.zone(session); C, Toulouse, by default).
+Closures ("Fermeture") are rows the back office sets.
 """
 import datetime as dt
 import functools
@@ -65,12 +66,12 @@ def closure_motif(closed, prestation_id, day):
     return None
 
 
-def runs_on(prestation, day):
+def runs_on(prestation, day, zone=ZONE):
     """Does the prestation run on this day of the week and period (closures and public
     holidays aside)? Mercredi prestations run on Wednesdays of school weeks only."""
     if day.weekday() not in prestation.jours_semaine:
         return False
-    in_holidays = school_holiday(day) is not None
+    in_holidays = school_holiday(day, zone) is not None
     return in_holidays if prestation.periode == "vacances" else not in_holidays
 
 

@@ -49,7 +49,9 @@ def get_prestation_row(session, prestation_id, for_update=False):
     except (TypeError, ValueError):
         raise NotFound("Prestation introuvable.") from None
     query = sa.select(Prestation).where(Prestation.id == prestation_id)
-    row = session.scalar(query.with_for_update() if for_update else query)
+    # of=Prestation: the structure is joined in (lazy="joined"), and PostgreSQL cannot lock the
+    # nullable side of that outer join.
+    row = session.scalar(query.with_for_update(of=Prestation) if for_update else query)
     if row is None:
         raise NotFound("Prestation introuvable.")
     return row

@@ -95,7 +95,10 @@ def seed_catalogue(session):
             catalogue.create_prestation(session, structures[structure], code=code, nom=nom,
                                         position=position, periode=periode, jours_semaine=jours,
                                         capacite=capacite, unite=unite, **options)
-    return {p.code: p for p in session.scalars(sa.select(Prestation))}
+    # Only the guide's own prestations: the back office may have created others.
+    codes = [entry[1] for entry in PRESTATIONS]
+    return {p.code: p for p in session.scalars(sa.select(Prestation)
+                                                .where(Prestation.code.in_(codes)))}
 
 
 def _child(session, family_id, data):

@@ -203,3 +203,14 @@ class Preinscription(Base):
     child_id = sa.Column(sa.Integer, sa.ForeignKey("children.id"))
     requested_at = sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
     decided_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class CollectivitySettings(Base):
+    """The collectivity's settings children applies, copied from accounts' events (one row)."""
+
+    __tablename__ = "collectivity_settings"
+    id = sa.Column(sa.Integer, primary_key=True, default=1)
+    name = sa.Column(sa.String(200), nullable=False, default="")
+    planning_requests = sa.Column(sa.Boolean, nullable=False, default=True)
+    registration_form = sa.Column(sa.Boolean, nullable=False, default=True)
+    school_holiday_zone = sa.Column(sa.String(1), nullable=False, default="C")

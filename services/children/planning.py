@@ -9,7 +9,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from services.children import calendar, catalogue
+from services.children import calendar, catalogue, collectivity
 from services.children.bookings import now
 from services.children.models import Absence, Attendance, Booking
 from services.children.records import get_child_row
@@ -70,7 +70,7 @@ def _month_key(day):
 
 
 def _cell_state(prestation, day, enrolment, booking, absence, attendance, regular_days,
-                closed):
+                closed, zone):
     """(state, mark) of one cell. Calendar facts first (F, Fermeture, P), then what the
     structure recorded, then the family's requests, then the contract."""
     activity = attendance is not None or (booking is not None and booking.status == "confirmee")
@@ -78,10 +78,10 @@ def _cell_state(prestation, day, enrolment, booking, absence, attendance, regula
         return ("erreur" if activity else "ferie"), None
     if calendar.closure_motif(closed, prestation.id, day):
         return ("erreur" if activity else "fermeture"), None
-    if not calendar.runs_on(prestation, day):
+    if not calendar.runs_on(prestation, day, zone):
         if activity:
             return "erreur", None
-        school = calendar.school_holiday(day)
+        school = calendar.school_holiday(day, zone)
         if school and prestation.periode != "vacances":
             return ("grandes_vacances" if school[1] == "grandes" else "petites_vacances"), None
         return "sans_objet", None
@@ -124,6 +124,7 @@ def month_grid(session, family_id, child_id, year, month, today=None):
 
     bookings, absences, attendances = rows_of(Booking), rows_of(Absence), rows_of(Attendance)
     closed = calendar.closures(session, first, last)
+    settings = collectivity.get(session)
 
     rows = []
     prestations = sorted({e.prestation.id: e.prestation for e in enrolments}.values(),
@@ -136,7 +137,8 @@ def month_grid(session, family_id, child_id, year, month, today=None):
             key = (prestation.id, day)
             state, mark = _cell_state(prestation, day, enrolment, bookings.get(key),
                                       absences.get(key), attendances.get(key),
-                                      enrolment.jours_reguliers if enrolment else (), closed)
+                                      enrolment.jours_reguliers if enrolment else (), closed,
+                                      settings.school_holiday_zone)
             text, label = STATES[state]
             spoken = f"{calendar.long_date(day)} : {label}"
             if mark:
@@ -144,7 +146,8 @@ def month_grid(session, family_id, child_id, year, month, today=None):
             cells.append({"date": day.isoformat(), "state": state, "text": text,
                           "label": label, "mark": mark, "mark_text": MARK_TEXT.get(mark, ""),
                           "spoken": spoken,
-                          "actionable": state in ACTIONABLE and day >= today})
+                          "actionable": (settings.planning_requests and state in ACTIONABLE
+                                         and day >= today)})
         rows.append({"prestation_id": prestation.id, "structure": prestation.structure.nom,
                      "prestation": prestation.nom,
                      "responsable": by_prestation[prestation.id][0].responsable,
@@ -162,6 +165,7 @@ def month_grid(session, family_id, child_id, year, month, today=None):
         "days": [{"date": d.isoformat(), "header": f"{calendar.JOURS_COURTS[d.weekday()]} {d.day:02d}",
                   "long": calendar.long_date(d), "weekend": d.weekday() >= 5} for d in days],
         "rows": rows,
+        "requests_open": settings.planning_requests,
         "legend": [{"state": code, "text": text, "label": label} for code, text, label in LEGEND],
         "marks": [{"mark": code, "text": text, "label": label} for code, text, label in MARKS],
     }

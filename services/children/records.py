@@ -226,3 +226,32 @@ def decide_preinscription(session, preinscription_id, accept, motif="", child_da
     result = preinscription_dict(row)
     add_event(session, "children", "preinscription.decided", result)
     return result
+
+
+# --- accepted change requests (requests service's request.accepted) ------------------------------
+
+CHILD_REQUEST_TYPES = ("autorisations", "personnes_autorisees", "lunettes", "sante")
+
+
+def apply_request(session, request, secrets=None):
+    """Apply an accepted request on a child's record; `secrets` holds the health data in
+    clear (the event carries it masked). Returns the child dict, or None when the request is
+    not about a child's record."""
+    kind, values = request["type"], request["new_values"]
+    if kind not in CHILD_REQUEST_TYPES:
+        return None
+    child = get_child_row(session, request["family_id"], request["child_id"], for_update=True)
+    if kind == "autorisations":
+        child.autorisations = {a: bool(values.get(a, child.autorisations.get(a)))
+                               for a in AUTHORISATIONS}
+    elif kind == "personnes_autorisees":
+        child.personnes_autorisees = _clean_persons(values.get("personnes_autorisees"))
+    elif kind == "lunettes":
+        child.lunettes = bool(values.get("lunettes"))
+    else:  # sante
+        health = decrypt_health(child.sante_chiffree)
+        health.update({f: _text(secrets or {}, f, 1000) for f in HEALTH_FIELDS
+                       if f in (secrets or {})})
+        child.sante_chiffree = encrypt_health(health)
+    session.flush()
+    return child_dict(child)

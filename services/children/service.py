@@ -7,10 +7,12 @@ Parents' methods take the family_id of the gateway's session first, and answer N
 import sqlalchemy as sa
 from nameko.rpc import rpc
 
-from services.children import bookings, catalogue, ical, planning, records
+from services.children import (bookings, catalogue, collectivity, forms, ical, planning,
+                               records)
 from services.common.db import Database
 from services.common.errors import EXPECTED
-from services.common.events import OutboxRelay
+from services.common.events import OutboxRelay, subscribe
+from services.common.rpc import ServiceRpc
 
 
 class ChildrenService:
@@ -18,6 +20,7 @@ class ChildrenService:
 
     db = Database()
     relay = OutboxRelay()
+    requests = ServiceRpc("requests")
 
     @rpc
     def health(self):
@@ -66,6 +69,12 @@ class ChildrenService:
     def declare_absence(self, family_id, child_id, prestation_id, date, motif, confirme):
         return self._commit(bookings.declare_absence(self.db, family_id, child_id,
                                                      prestation_id, date, motif, confirme))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def registration_form(self, family_id, child_id=None, parents=None):
+        """"Fiche d'inscription" PDF {filename, pdf (base64)}: blank without child_id, else
+        the child's, pre-filled (`parents`: responsable and conjoint as accounts gives them)."""
+        return forms.registration_form(self.db, family_id, child_id, parents)
 
     @rpc(expected_exceptions=EXPECTED)
     def submit_preinscription(self, family_id, data):
@@ -166,3 +175,19 @@ class ChildrenService:
     def decide_preinscription(self, preinscription_id, accept, motif="", child_data=None):
         return self._commit(records.decide_preinscription(self.db, preinscription_id, accept,
                                                           motif, child_data))
+
+    # --- events -----------------------------------------------------------------------------
+
+    @subscribe("requests", "request.accepted")
+    def on_request_accepted(self, data, envelope):
+        """The owner applies an accepted change of a child's record."""
+        if data["type"] not in records.CHILD_REQUEST_TYPES:
+            return
+        # Health data travels masked in the event: the clear values are asked from requests.
+        secrets = self.requests.sensitive_values(data["id"]) if data["type"] == "sante" else None
+        records.apply_request(self.db, data, secrets)
+
+    @subscribe("accounts", "collectivity.updated")
+    def on_collectivity_updated(self, data, envelope):
+        """The settings children applies: planning requests, registration form, zone."""
+        collectivity.apply(self.db, data)

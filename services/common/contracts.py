@@ -34,6 +34,13 @@ EVENTS = (
     Event("accounts", "family.updated",
           "A family's record (responsable, conjoint) changed. Data: as family.created."),
     Event("accounts", "password.changed", "A family changed or reset its password. Data: {family_id}."),
+    Event("accounts", "collectivity.updated",
+          "The back office changed the collectivity's settings. Data: every setting as "
+          "accounts.get_collectivity returns it (name, address, site_url, welcome_message, "
+          "contact, infos_message, infos_url, force_password_change, show_balance, "
+          "online_payment, planning_requests, registration_form, school_holiday_zone, logo, "
+          "logo_version) + {changed: [names of the settings this change set]}; a copy only "
+          "takes the changed ones."),
     Event("accounts", "password_reset.requested",
           "A parent asked for a reset link. Data: {family_id, email, token, valid_minutes}; "
           "messaging emails the link (the token is single-use and expires)."),
@@ -67,6 +74,17 @@ EVENTS = (
     Event("children", "preinscription.decided",
           "The back office accepted (child_id: the child created) or refused (motif_refus) a "
           "pré-inscription. Data: as preinscription.submitted."),
+    # requests → accounts, children, billing (the owners apply an accepted change), messaging.
+    Event("requests", "request.accepted",
+          "The back office (or the collectivity's auto-acceptance) accepted a change request. "
+          "Data: {id, family_id, category: famille|enfant, type (responsable, conjoint, "
+          "fiscales, caf, bancaires; autorisations, personnes_autorisees, lunettes, sante), "
+          "label, child_id|None, subject, old_values, new_values (field -> value; the IBAN and "
+          "health data masked: the owner asks requests.sensitive_values(id) for them), status: "
+          "acceptee, motif_refus: \"\", auto: bool, requested_at, decided_at}."),
+    Event("requests", "request.refused",
+          "The back office refused a change request. Data: as request.accepted, status: "
+          "refusee, motif_refus: the reason."),
     Event("billing", "invoice.issued",
           "The monthly run issued an invoice. Data: {invoice_id, numero \"AL-36\", family_id, "
           "regie, period_start, period_end, issued_on, due_on (dates \"YYYY-MM-DD\"), total "
@@ -82,6 +100,9 @@ SUBSCRIPTIONS = (
     # billing keeps the family copy it invoices (name, address, QF) and the days to bill.
     Subscription("accounts", "family.created", "billing", "on_family_created"),
     Subscription("accounts", "family.updated", "billing", "on_family_updated"),
+    # billing and children keep the collectivity's settings they apply (issue 7).
+    Subscription("accounts", "collectivity.updated", "billing", "on_collectivity_updated"),
+    Subscription("accounts", "collectivity.updated", "children", "on_collectivity_updated"),
     Subscription("children", "booking.confirmed", "billing", "on_booking_confirmed"),
     Subscription("children", "booking.cancelled", "billing", "on_booking_cancelled"),
     Subscription("children", "attendance.recorded", "billing", "on_attendance_recorded"),
@@ -90,7 +111,21 @@ SUBSCRIPTIONS = (
     Subscription("accounts", "family.updated", "messaging", "on_family_updated"),
     Subscription("accounts", "password_reset.requested", "messaging", "on_password_reset_requested"),
     Subscription("children", "planning_request.decided", "messaging", "on_planning_request_decided"),
+    Subscription("children", "preinscription.decided", "messaging", "on_preinscription_decided"),
     Subscription("billing", "invoice.issued", "messaging", "on_invoice_issued"),
+    Subscription("requests", "request.accepted", "messaging", "on_request_accepted"),
+    Subscription("requests", "request.refused", "messaging", "on_request_refused"),
+    # The owner of a record applies an accepted change request on the event.
+    Subscription("requests", "request.accepted", "accounts", "on_request_accepted"),
+    Subscription("requests", "request.accepted", "children", "on_request_accepted"),
+    Subscription("requests", "request.accepted", "billing", "on_request_accepted"),
+    # requests keeps a copy of the children's requests for the "Liste des demandes".
+    Subscription("children", "planning_request.submitted", "requests",
+                 "on_planning_request_submitted"),
+    Subscription("children", "planning_request.decided", "requests",
+                 "on_planning_request_decided"),
+    Subscription("children", "preinscription.submitted", "requests", "on_preinscription_submitted"),
+    Subscription("children", "preinscription.decided", "requests", "on_preinscription_decided"),
     Subscription("billing", "payment.recorded", "messaging", "on_payment_recorded"),
 )
 

@@ -28,6 +28,9 @@ SETTING_NAMES = (
     "PAYFIP_NUMCLI",
     "PAYFIP_SAISIE",
     "CHILDREN_DATA_KEY",
+    "ACCOUNTS_DATA_KEY",
+    "REQUESTS_DATA_KEY",
+    "BILLING_DATA_KEY",
     "SMTP_HOST",
     "SMTP_PORT",
     "SMTP_USER",
@@ -39,6 +42,10 @@ SETTING_NAMES = (
 
 # Only for a development machine: a deployment sets its own CHILDREN_DATA_KEY.
 DEV_CHILDREN_DATA_KEY = "dev-only-children-data-key-change-me"
+# Same for the bank details (accounts, billing) and the pending requests' values (requests).
+DEV_ACCOUNTS_DATA_KEY = "dev-only-accounts-data-key-change-me"
+DEV_REQUESTS_DATA_KEY = "dev-only-requests-data-key-change-me"
+DEV_BILLING_DATA_KEY = "dev-only-billing-data-key-change-me"
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,11 @@ class Settings:
     # Encrypts children's health data at rest (children service). Kept out of repr() so that
     # it never reaches a log.
     children_data_key: str = field(default=DEV_CHILDREN_DATA_KEY, repr=False)
+    # Encrypt IBANs (accounts, billing) and the values of pending requests (requests: IBAN,
+    # health data) at rest, each service under its own key.
+    accounts_data_key: str = field(default=DEV_ACCOUNTS_DATA_KEY, repr=False)
+    requests_data_key: str = field(default=DEV_REQUESTS_DATA_KEY, repr=False)
+    billing_data_key: str = field(default=DEV_BILLING_DATA_KEY, repr=False)
     # Outgoing email (messaging). `make run` points them at its local mail sink.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
@@ -123,6 +135,9 @@ def load(env=None):
         payfip_numcli=env.get("PAYFIP_NUMCLI", "000123"),
         payfip_saisie=env.get("PAYFIP_SAISIE", "T"),
         children_data_key=env.get("CHILDREN_DATA_KEY") or DEV_CHILDREN_DATA_KEY,
+        accounts_data_key=env.get("ACCOUNTS_DATA_KEY") or DEV_ACCOUNTS_DATA_KEY,
+        requests_data_key=env.get("REQUESTS_DATA_KEY") or DEV_REQUESTS_DATA_KEY,
+        billing_data_key=env.get("BILLING_DATA_KEY") or DEV_BILLING_DATA_KEY,
         smtp_host=env.get("SMTP_HOST", "127.0.0.1"),
         smtp_port=int(env.get("SMTP_PORT", "8025")),
         smtp_user=env.get("SMTP_USER", ""),

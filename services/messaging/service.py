@@ -158,6 +158,22 @@ class MessagingService:
         notifications.notify(self.db, f"event:{envelope['event_id']}", data["family_id"],
                              subject, body, sms)
 
+    @subscribe("children", "preinscription.decided")
+    def on_preinscription_decided(self, data, envelope):
+        label = f"Pré-inscription de {data['prenom']} {data['nom']}"
+        subject, body, sms = notifications.request_decided(
+            label, data["status"] == "acceptee", data.get("motif_refus"))
+        notifications.notify(self.db, f"event:{envelope['event_id']}", data["family_id"],
+                             subject, body, sms)
+
+    @subscribe("requests", "request.accepted")
+    def on_request_accepted(self, data, envelope):
+        self._request_decided(data, envelope)
+
+    @subscribe("requests", "request.refused")
+    def on_request_refused(self, data, envelope):
+        self._request_decided(data, envelope)
+
     @subscribe("billing", "invoice.issued")
     def on_invoice_issued(self, data, envelope):
         due = "/".join(reversed(data["due_on"].split("-")))
@@ -181,6 +197,13 @@ class MessagingService:
     def _family_name(self, family_id):
         contact = self.db.get(Contact, family_id)
         return contact.nom_complet if contact and contact.nom_complet else "Famille"
+
+    def _request_decided(self, data, envelope):
+        """A change request of the family record or of a child's, accepted or refused."""
+        subject, body, sms = notifications.request_decided(
+            data["label"], data["status"] == "acceptee", data.get("motif_refus"))
+        notifications.notify(self.db, f"event:{envelope['event_id']}", data["family_id"],
+                             subject, body, sms)
 
     def _notify_family(self, thread, message):
         subject, body, sms = notifications.message_from_structure(

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from kombu import Connection, Producer
 
+from deploy.supervise import die_with_parent
 from services.common import migrations
 from services.common.db import make_engine
 from services.common.errors import ServiceUnavailable
@@ -68,7 +69,8 @@ class Listener:
     def start(self):
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "tests.support.listener"],
-                                        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=log)
+                                        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=log,
+                                        preexec_fn=die_with_parent)
         assert wait_until_healthy(self.client, "listener", 30), self.log_path.read_text()[-2000:]
 
     def stop(self):

@@ -3,19 +3,13 @@ real broker, the bank stub as a real process and the gateway served over HTTP (t
 notifications reach it by its urlnotif)."""
 import datetime as dt
 import itertools
-import os
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-import requests
 import sqlalchemy as sa
 from kombu import Connection, Producer
-from waitress.server import create_server
 
 from services.billing import demo as billing_demo
 from services.billing.models import Family
@@ -111,50 +105,8 @@ def day_data(family_id, child_id, day, code="RESTAURATION",
             **extra}
 
 
-# --- the bank stub and the gateway over HTTP -----------------------------------------------
-
-class Stub:
-    def __init__(self, url):
-        self.url = url
-
-    def control(self, path, payload=None):
-        response = requests.post(f"{self.url}/controle/{path}", json=payload or {}, timeout=5)
-        response.raise_for_status()
-        return response.json()
-
-    def operation(self, idop):
-        return requests.get(f"{self.url}/controle/operations/{idop}", timeout=5).json()
-
-
-@pytest.fixture(scope="session")
-def bank_stub(settings, tmp_path_factory):
-    """`python -m bank_stub` as its own process on the test port (BANK_STUB_PORT)."""
-    log = open(tmp_path_factory.mktemp("stub") / "bank_stub.log", "ab")
-    process = subprocess.Popen([sys.executable, "-m", "bank_stub"], cwd=ROOT,
-                               env=dict(os.environ), stdout=log, stderr=log)
-    url = settings.bank_stub_url
-
-    def up():
-        try:
-            return requests.get(f"{url}/sante", timeout=1).ok
-        except requests.RequestException:
-            return False
-    assert wait_for(up, timeout=20), "the bank stub did not start"
-    yield Stub(url)
-    process.terminate()
-    process.wait(10)
-    log.close()
-
-
-@pytest.fixture(scope="session")
-def live_gateway(app, settings):
-    """The gateway app served on GATEWAY_PORT, where billing's urlnotif points."""
-    server = create_server(app, host="127.0.0.1", port=settings.gateway_port, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{settings.gateway_port}"
-    server.close()
-
+# --- the bank stub and the gateway over HTTP: bank_stub and live_gateway (tests/support/live.py,
+# shared with the browser tests) ---------------------------------------------------------------
 
 @pytest.fixture
 def stub_normal(bank_stub):

@@ -177,10 +177,12 @@ def test_tabs_of_later_services_show_a_notice(client, family):
     from gateway.views.upcoming import PAGES
 
     login(client, family["identifiant"], family["password"])
-    assert "liste-des-demandes" in PAGES  # the requests service comes with a later issue
     for slug in PAGES:
         response = client.get(f"/{slug}")
         assert response.status_code == 200 and "pas encore ouvert" in text(response)
+    # "Liste des demandes" is open now: its tab leads to the requests service's page.
+    response = client.get("/liste-des-demandes")
+    assert response.status_code == 200 and "Demandes refusées" in text(response)
 
 
 def test_unknown_pages_and_errors_are_french_without_traceback(client):

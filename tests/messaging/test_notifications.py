@@ -68,3 +68,14 @@ def test_a_refused_request_names_its_reason_and_honours_sms_consent(settings, ba
     rows = wait_until(lambda: [n for n in notifications_of(messaging_db, family["family_id"])
                                if n.channel == "sms"])
     assert rows[0].status == "sms_journalise" and "refusée" in rows[0].body
+
+
+def test_a_decided_preinscription_is_notified(settings, backoffice, messaging_db, mail_sink):
+    family = family_with(backoffice, messaging_db, "preinscription@example.org")
+    publish(settings, "children", "preinscription.decided", {
+        "id": 3, "family_id": family["family_id"], "nom": "FAURE", "prenom": "NOÉ",
+        "date_naissance": "2023-01-05", "sexe": "M", "accueil": "Accueil de Loisirs",
+        "commentaire": "", "status": "acceptee", "motif_refus": "", "child_id": 12,
+        "requested_at": "2026-11-20T10:00:00+00:00", "decided_at": "2026-11-29T09:00:00+00:00"})
+    [mail] = mail_sink.wait_for("preinscription@example.org")
+    assert mail["Subject"] == "Votre demande a été acceptée : Pré-inscription de NOÉ FAURE"

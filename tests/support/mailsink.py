@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from deploy.mailsink import read_folder
+from deploy.supervise import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +22,8 @@ class MailSink:
         log = open(self.folder.parent / "mailsink.log", "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "deploy.mailsink",
                                          "--dir", str(self.folder)],
-                                        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=log)
+                                        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=log,
+                                        preexec_fn=die_with_parent)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
