@@ -162,3 +162,9 @@ def app(settings, services):
 def client(app):
     app.extensions["rpc"].open_circuits.clear()  # a previous test may have stopped a service
     return app.test_client()
+
+
+def pytest_collection_modifyitems(items):
+    """The fault tests kill services and the broker: they run after everything else, so that
+    a failure there cannot look like a failure of another test."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/faults/"))

@@ -16,6 +16,7 @@ import threading
 import uuid
 
 import eventlet
+import kombu.pools
 import sqlalchemy as sa
 from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
@@ -126,6 +127,7 @@ class OutboxRelay(DependencyProvider):
 
     batch_size = 200
     idle_wait = 0.5  # seconds between polls when no commit wakes us
+    batch_timeout = 20  # seconds a batch may take to publish before we reconnect
 
     def setup(self):
         self.settings = settings_module.load()
@@ -155,12 +157,19 @@ class OutboxRelay(DependencyProvider):
                 if not declared:
                     declare_topology(self.settings, source=self.source)
                     declared = True
-                while self.running and self.publish_batch() == self.batch_size:
-                    pass
+                # A publish on a connection the broker dropped can wait forever for its
+                # confirm: bound each batch, and start again on fresh connections.
+                with eventlet.Timeout(self.batch_timeout):
+                    while self.running and self.publish_batch() == self.batch_size:
+                        pass
+                if failures:
+                    log.info("outbox relay of %s publishing again", self.source)
                 failures = 0
-            except Exception:  # broker or database down: keep rows, retry with back-off
+            except (Exception, eventlet.Timeout):  # broker or database down: rows stay
                 failures += 1
                 log.exception("outbox relay of %s failed (attempt %s)", self.source, failures)
+                kombu.pools.reset()  # drop pooled connections to the broker that went away
+                self.publisher = Publisher(self.settings.amqp_uri)
                 eventlet.sleep(min(0.5 * 2 ** failures, 10))
                 continue
             _outbox_written.wait(self.idle_wait)
