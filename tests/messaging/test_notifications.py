@@ -61,7 +61,8 @@ def test_a_refused_request_names_its_reason_and_honours_sms_consent(settings, ba
         "family_id": family["family_id"], "child_id": 1, "child_name": "LUCAS FAURE",
         "structure": "Accueil de Loisirs", "prestation_code": "ALSH_VAC_J",
         "prestation": "ALSH Vacances journée", "unit": "jour", "date": "2026-12-21",
-        "responsable": "FAURE LÉA", "kind": "reservation", "request_id": 5, "status": "refusee",
+        "responsable": "FAURE LÉA", "kind": "reservation", "status": "refusee",
+        "request_id": 2_000_000_000 - family["family_id"],  # never a real booking's id
         "motif": "", "motif_refus": "Complet"})
     [mail] = mail_sink.wait_for("demande@example.org")
     assert "refusée" in mail["Subject"] and "Motif : Complet" in mail.get_content()
@@ -72,8 +73,11 @@ def test_a_refused_request_names_its_reason_and_honours_sms_consent(settings, ba
 
 def test_a_decided_preinscription_is_notified(settings, backoffice, messaging_db, mail_sink):
     family = family_with(backoffice, messaging_db, "preinscription@example.org")
+    # Every subscriber sees this made-up event (requests keeps a copy): an id children will
+    # never give, so it takes no real pré-inscription's place.
     publish(settings, "children", "preinscription.decided", {
-        "id": 3, "family_id": family["family_id"], "nom": "FAURE", "prenom": "NOÉ",
+        "id": 2_000_000_000 - family["family_id"], "family_id": family["family_id"],
+        "nom": "FAURE", "prenom": "NOÉ",
         "date_naissance": "2023-01-05", "sexe": "M", "accueil": "Accueil de Loisirs",
         "commentaire": "", "status": "acceptee", "motif_refus": "", "child_id": 12,
         "requested_at": "2026-11-20T10:00:00+00:00", "decided_at": "2026-11-29T09:00:00+00:00"})
