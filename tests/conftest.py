@@ -5,7 +5,12 @@ The session runs against its own databases and RabbitMQ vhost (tests/harness.py)
 """
 # nameko's in-process tests (container_factory, entrypoint_hook) need eventlet's patching,
 # and it must come before anything opens a socket or starts a thread.
+import os
 import warnings
+
+# Hypothesis loads its plugins' entry points on import, trio's among them (installed with
+# selenium), and trio cannot be imported once eventlet has patched the socket module.
+os.environ["HYPOTHESIS_NO_PLUGINS"] = "1"
 
 with warnings.catch_warnings():  # its deprecation notice is not news to us
     warnings.simplefilter("ignore")
@@ -13,7 +18,6 @@ with warnings.catch_warnings():  # its deprecation notice is not news to us
 
 eventlet.monkey_patch()
 
-import os  # noqa: E402
 
 import pytest  # noqa: E402
 

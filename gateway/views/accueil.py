@@ -12,12 +12,11 @@ bp = Blueprint("accueil", __name__)
 @bp.get("/accueil")
 @login_required
 def home():
-    family = Call("accounts", "get_family", g.account["family_id"])
+    # The Responsable panel shows the session's account (g.account): no call for it.
     collectivity = cached(Call("accounts", "get_collectivity"))
-    summary = Call("billing", "account_summary", g.account["family_id"])
-    unpaid = Call("billing", "unpaid_invoices", g.account["family_id"])
+    billing = Call("billing", "accueil_panels", g.account["family_id"])
     # The children at the bottom, each with the icon of its pre-filled registration form.
     children = Call("children", "list_children", g.account["family_id"])
-    gather_page(family, collectivity, summary, unpaid, children)
-    return render_template("accueil.html", family=family, collectivity=collectivity,
-                           summary=summary, unpaid=unpaid, children=children)
+    gather_page(collectivity, billing, children)
+    return render_template("accueil.html", collectivity=collectivity, billing=billing,
+                           children=children)

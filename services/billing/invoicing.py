@@ -99,7 +99,9 @@ def invoice_lines(days, tariff_by_code, family, hors_commune):
             suffix, surcharged = KINDS[kind]
             unit_price = money(price + tariff.surcharge) if surcharged else money(price)
             lines[tariff.regie_id].append({
-                "child_name": child_name, "label": prestation + suffix,
+                # The régie's name of the tariff ("Garderie périscolaire Restauration
+                # scolaire"), as on the guide's invoices; the structure's name otherwise.
+                "child_name": child_name, "label": (tariff.label or prestation) + suffix,
                 "quantity": quantities[kind], "unit_price": unit_price,
                 "amount": money(quantities[kind] * unit_price)})
     return lines, missing

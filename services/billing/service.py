@@ -50,6 +50,11 @@ class BillingService:
         return statement.unpaid_invoices(self.db, family_id)
 
     @rpc(expected_exceptions=EXPECTED)
+    def accueil_panels(self, family_id):
+        """{summary, unpaid}: account_summary and unpaid_invoices in one call (Accueil)."""
+        return statement.accueil_panels(self.db, family_id)
+
+    @rpc(expected_exceptions=EXPECTED)
     def invoice_pdf(self, family_id, invoice_id):
         """{numero, pdf (base64)} of this family's invoice."""
         numero, pdf = pdfs.invoice_pdf(self.db, family_id, invoice_id)

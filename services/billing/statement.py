@@ -3,6 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from services.billing import tariffs
 from services.billing.models import Invoice, Payment
@@ -109,20 +110,22 @@ def statement(session, family_id, year=None, today=None):
     }
 
 
-def account_summary(session, family_id, today=None):
+def account_summary(session, family_id, today=None, settings_row=None):
     """"Opérations en cours" of Accueil: the balance at today's date, if the collectivity
     shows it (and not when the trésorerie follows the payments)."""
     today = today or dt.date.today()
-    settings_row = tariffs.get_settings(session)
+    settings_row = settings_row or tariffs.get_settings(session)
     return {"date": today.isoformat(), "show_balance": settings_row.show_balance,
             "treasury_collects": settings_row.treasury_collects,
             "balance": fmt(balance(session, family_id, today))}
 
 
-def unpaid_invoices(session, family_id):
+def unpaid_invoices(session, family_id, settings_row=None):
     """"Factures impayées": what is left to pay on each invoice, oldest first."""
-    settings_row = tariffs.get_settings(session)
-    invoices = session.scalars(sa.select(Invoice).where(Invoice.family_id == family_id)
+    settings_row = settings_row or tariffs.get_settings(session)
+    # Neither the lines nor anything else loaded with an invoice: only its header is shown.
+    invoices = session.scalars(sa.select(Invoice).options(orm.noload(Invoice.lines))
+                               .where(Invoice.family_id == family_id)
                                .order_by(Invoice.issued_on, Invoice.id)).all()
     ids = [i.id for i in invoices]
     paid, titled = paid_by_invoice(session, ids), titled_invoices(session, ids)
@@ -131,3 +134,10 @@ def unpaid_invoices(session, family_id):
     rows = [r for r in rows if not r["paid"] and not r["titled"]]
     total = sum((Decimal(r["remaining"]) for r in rows), ZERO)
     return {"invoices": rows, "total": fmt(total), "online_payment": settings_row.online_payment}
+
+
+def accueil_panels(session, family_id, today=None):
+    """Accueil's two billing panels in one answer: the page's busiest call, made once."""
+    settings_row = tariffs.get_settings(session)
+    return {"summary": account_summary(session, family_id, today, settings_row),
+            "unpaid": unpaid_invoices(session, family_id, settings_row)}

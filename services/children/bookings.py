@@ -420,9 +420,12 @@ def record_attendance(session, child_id, prestation_id, day, status, quantite=No
                                set_={"status": status, "quantite": quantite,
                                      "recorded_at": at or now()})
         .returning(Attendance.id)).scalar_one()
-    booked = session.scalar(sa.select(Booking.id).where(
-        Booking.child_id == child.id, Booking.prestation_id == prestation.id,
-        Booking.date == day, Booking.status == "confirmee")) is not None
+    # A regular contract ("Régulier") books its weekdays: billed at the normal price, as a booking.
+    booked = (day.weekday() in enrolment.jours_reguliers
+              and closed_reason(session, prestation, day) is None) or session.scalar(
+        sa.select(Booking.id).where(
+            Booking.child_id == child.id, Booking.prestation_id == prestation.id,
+            Booking.date == day, Booking.status == "confirmee")) is not None
     data = {**event_data(child, prestation, day, enrolment.responsable),
             "attendance_id": attendance_id, "status": status, "booked": booked,
             "quantity": str(quantite.normalize() if quantite == 1 else quantite)}

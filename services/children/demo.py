@@ -14,7 +14,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from services.children import bookings, catalogue, records
-from services.children.models import Booking, Child, Enrolment, Prestation, Structure
+from services.children.models import Attendance, Booking, Child, Enrolment, Prestation, Structure
 from services.common.db import make_engine, make_sessionmaker
 
 SCHOOL_WEEK = [0, 1, 3, 4]  # lundi, mardi, jeudi, vendredi
@@ -164,7 +164,38 @@ def seed_session(session, family, today=None):
     for code, prestation in prestations.items():
         _enrol(session, emma, prestation, year_start, year_end,
                SCHOOL_WEEK if code == "RESTAURATION" else ())
+    _emma_past_days(session, emma, prestations, year_start, today)
     return {"lucas": lucas.id, "emma": emma.id, "prestations": {c: p.id for c, p in prestations.items()}}
+
+
+def _emma_past_days(session, emma, prestations, year_start, today):
+    """What the structures recorded for EMMA from the start of the school year to yesterday,
+    so that billing has this year's months to invoice: the canteen of her regular contract
+    (present, an excused absence every third week), the Wednesday afternoon centre every
+    other week (booked and attended), the morning daycare on Mondays (attended, no booking)."""
+    day = year_start
+    while day < today:
+        week = day.isocalendar().week
+        for code, mark in (("RESTAURATION", "absent_excuse" if week % 3 == 0 and day.weekday() == 0
+                            else "present"),
+                           ("ALSH_MER_PM", "present_reserve" if week % 2 == 0 else None),
+                           ("GARDERIE_MATIN", "present" if day.weekday() == 0 else None)):
+            prestation = prestations[code]
+            if (mark is None or bookings.closed_reason(session, prestation, day) is not None
+                    or _attendance_recorded(session, emma, prestation, day)):  # a re-run adds nothing
+                continue
+            if mark == "absent_excuse":
+                bookings.record_attendance(session, emma.id, prestation.id, day.isoformat(), mark,
+                                           at=dt.datetime.combine(day, dt.time(18), bookings.PARIS))
+            else:
+                _past_day(session, emma, prestation, day, mark)
+        day += dt.timedelta(days=1)
+
+
+def _attendance_recorded(session, child, prestation, day):
+    return session.scalar(sa.select(Attendance.id).where(
+        Attendance.child_id == child.id, Attendance.prestation_id == prestation.id,
+        Attendance.date == day)) is not None
 
 
 def seed(settings, family, today=None):

@@ -1,7 +1,9 @@
 """The parent's pages: "Relevé de compte" (the guide's statement), "Mes factures", "Mes
 règlements", the invoice PDF, and the Accueil panels "Opérations en cours" and "Factures
 impayées" — each billing panel degrading alone when billing does not answer."""
+import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -47,11 +49,17 @@ def test_releve_de_compte_shows_the_guide_statement(dupont, invoice_ids):
     assert f"/paiement/facture/{invoice_ids['AL-12']}" not in response.text
 
 
-def test_the_current_school_year_is_shown_by_default(dupont):
+def test_the_current_school_year_is_shown_by_default(dupont, bo, demo_billing):
     response = dupont.get("/releve-de-compte")
-    assert '<option value="2026" selected>2026-2027</option>' in response.text
+    year = dt.date.today().year - (dt.date.today().month < 9)
+    assert f'<option value="{year}" selected>{year}-{year + 1}</option>' in response.text
     assert '<option value="2014">2014-2015</option>' in response.text
-    assert "Ancien Solde : Solde du Compte pour l'année scolaire : 0.00 0.00 120.60 120.60" in text(response)
+    # This year starts from the guide's solde; its own invoices (the demo planning's) add up.
+    st = bo.call("billing", "statement", demo_billing["id"])
+    assert st["ancien_solde"] == "120.60"
+    assert Decimal(st["solde"]) == Decimal("120.60") + Decimal(st["total_debit"]) - Decimal(st["total_credit"])
+    assert ("Ancien Solde : Solde du Compte pour l'année scolaire : "
+            f"{st['total_debit']} {st['total_credit']} 120.60 {st['solde']}") in text(response)
 
 
 def test_mes_factures_and_mes_reglements(dupont):
@@ -64,15 +72,17 @@ def test_mes_factures_and_mes_reglements(dupont):
     assert "AL-228 08/04/2015 Chèque Régie garderie ALSH 243.20" in reglements
 
 
-def test_accueil_shows_the_balance_and_the_unpaid_invoice(dupont, invoice_ids):
+def test_accueil_shows_the_balance_and_the_unpaid_invoice(dupont, invoice_ids, bo, demo_billing):
     response = dupont.get("/accueil")
     page = text(response)
     assert f"Opérations en cours A la date du {dates.today_long()}" in page
-    assert "Votre compte présente un solde de 120.60 €" in page
+    # The guide's AL-36, and this school year's invoices of the demo planning if it has any.
+    unpaid = bo.call("billing", "unpaid_invoices", demo_billing["id"])
+    assert f"Votre compte présente un solde de {unpaid['total']} €" in page
     assert f"Vos factures impayées à la date du {dates.today_long()} :" in page
     assert "N° Facture Date Facture Date Echéance Montant" in page
     assert "AL-36 08/04/2015 30/04/2015 120.60" in page
-    assert "Total : FACTURES = 120.60" in page
+    assert f"Total : FACTURES = {unpaid['total']}" in page
     assert f"/releve-de-compte/factures/{invoice_ids['AL-36']}.pdf" in response.text
     assert f"/paiement/facture/{invoice_ids['AL-36']}" in response.text
 
