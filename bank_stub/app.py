@@ -6,8 +6,8 @@ the idOp only, retrying until it gets a 2xx, and sends the browser back to urlre
 merchant then asks for the result. State is in memory, behind a lock: a restart forgets the
 operations, as a test bank may.
 
-Control endpoints (tests, demos) make notifications late, lost or duplicated, expire an
-operation, or falsify what the result reports.
+Control endpoints (tests, demos) make notifications late, lost, duplicated or out of order,
+expire an operation, or falsify what the result reports.
 """
 import datetime as dt
 import logging
@@ -37,13 +37,21 @@ class Bank:
     def __init__(self):
         self.lock = threading.Lock()
         self.operations = {}
+        self.held = []  # idOps whose notification "desordre" holds back, in payment order
         self.reset()
 
     def reset(self):
         with self.lock:
             # mode: normal | retard (delay seconds first) | perte (never sent) | double (copies)
-            self.notifications = {"mode": "normal", "delay": 0.0, "copies": 2}
+            # | desordre: held until `hold` operations are finished, then, after `delay`
+            # seconds, sent newest first, `copies` rounds: a late copy of an earlier operation
+            # comes after the later ones.
+            self.notifications = {"mode": "normal", "delay": 0.0, "copies": 2, "hold": 2}
             self.backoff = 0.5  # first retry after this many seconds, doubling, capped at 30
+            self.delivered = []  # idOps of the acknowledged notifications, in order
+            self.released = []  # batches that "desordre" held, each in payment order
+            held, self.held = self.held, []
+        self._release_later(held, 1, 0)  # what was still held is sent, not lost
 
     def create(self, params):
         idop = secrets.token_hex(16)
@@ -81,6 +89,17 @@ class Bank:
         background: the parent's browser is redirected at once."""
         with self.lock:
             setting = dict(self.notifications)
+            if setting["mode"] == "desordre":
+                self.held.append(idop)
+                if len(self.held) < setting["hold"]:
+                    log.info("notification of %s held (%s/%s)", idop, len(self.held),
+                             setting["hold"])
+                    return
+                batch, self.held = self.held, []
+                self.released.append(batch)
+        if setting["mode"] == "desordre":
+            self._release_later(batch, setting["copies"], setting["delay"])
+            return
         if setting["mode"] == "perte":
             log.info("notification of %s dropped (control)", idop)
             return
@@ -88,6 +107,32 @@ class Bank:
         delay = setting["delay"] if setting["mode"] == "retard" else 0
         for _ in range(copies):
             threading.Thread(target=self._deliver, args=(idop, delay), daemon=True).start()
+
+    def release(self):
+        """Send what "desordre" holds now (fewer than `hold` operations), newest first."""
+        with self.lock:
+            held, self.held = self.held, []
+            if held:
+                self.released.append(held)
+            setting = self.notifications
+            copies, delay = ((setting["copies"], setting["delay"])
+                             if setting["mode"] == "desordre" else (1, 0))
+        self._release_later(held, copies, delay)
+        return held
+
+    def _release_later(self, batch, copies, delay):
+        if batch:
+            threading.Thread(target=self._release, args=(batch, copies, delay),
+                             daemon=True).start()
+
+    def _release(self, batch, copies, delay):
+        """One after the other (so the portal sees them in this order): newest first, then the
+        next round of copies the same way."""
+        time.sleep(delay)
+        log.info("releasing notifications of %s, newest first, %s time(s)", batch, copies)
+        for _ in range(copies):
+            for idop in reversed(batch):
+                self._deliver(idop, 0)
 
     def _deliver(self, idop, delay):
         time.sleep(delay)
@@ -101,6 +146,7 @@ class Bank:
                 if 200 <= response.status_code < 300:
                     with self.lock:
                         self.operations[idop]["acknowledged"] += 1
+                        self.delivered.append(idop)
                     return
                 log.warning("notification of %s: HTTP %s (attempt %s)", idop,
                             response.status_code, attempt)
@@ -245,14 +291,27 @@ def create_app(settings, bank=None):
     @app.post("/controle/notifications")
     def control_notifications():
         data = request.get_json(force=True)
-        if data.get("mode") not in ("normal", "retard", "perte", "double"):
-            return jsonify(erreur="mode : normal, retard, perte ou double"), 400
+        if data.get("mode") not in ("normal", "retard", "perte", "double", "desordre"):
+            return jsonify(erreur="mode : normal, retard, perte, double ou desordre"), 400
         with bank.lock:
             bank.notifications = {"mode": data["mode"], "delay": float(data.get("delay", 0)),
-                                  "copies": int(data.get("copies", 2))}
+                                  "copies": int(data.get("copies", 2)),
+                                  "hold": max(1, int(data.get("hold", 2)))}
             if "backoff" in data:
                 bank.backoff = float(data["backoff"])
         return jsonify(bank.notifications)
+
+    @app.get("/controle/notifications")
+    def control_notifications_state():
+        """The settings; the idOps held back, released (by batch) and acknowledged, in order."""
+        with bank.lock:
+            return jsonify(**bank.notifications, held=list(bank.held),
+                           released=list(bank.released), delivered=list(bank.delivered))
+
+    @app.post("/controle/notifications/liberer")
+    def control_release():
+        """Send the notifications "desordre" still holds, without waiting for `hold`."""
+        return jsonify(released=bank.release())
 
     @app.post("/controle/reinitialiser")
     def control_reset():

@@ -1,15 +1,17 @@
 """Benchmark of the parents' home page (Accueil) against a running `make run`.
 
-    python benchmarks/accueil.py [URL] [--users 20] [--duration 10]      (or: make bench)
+    python benchmarks/accueil.py [URL] [--users 20] [--duration 10] [--think 0]   (or: make bench)
 
 Generates (or reuses) the load-test families with `python -m deploy.demo --families N`, logs
 N parents in at once (the opening rush: every login is an Argon2 verification), then each
-parent reloads /accueil for D seconds. Prints login and page latencies (p50/p95/p99), pages per
+parent reloads /accueil for D seconds, pausing --think seconds (±50 %, as a person reading
+the page) between two loads; 0, the default, is the saturation test. Prints login and page latencies (p50/p95/p99), pages per
 second, errors, and the core count. Loopback only, bounded in users and time.
 """
 import argparse
 import ipaddress
 import os
+import random
 import re
 import socket
 import subprocess
@@ -73,9 +75,12 @@ def login(base, identifiant):
     return None, f"HTTP {answer.status_code} to {answer.headers.get('Location', '-')}"
 
 
-def browse(base, session, stop_at, latencies, errors, lock):
+def browse(base, session, stop_at, latencies, errors, lock, think=0.0):
     """Reload /accueil until stop_at; a redirect (to /connexion) counts as an error."""
+    pause = random.Random(id(session))
     while time.monotonic() < stop_at:
+        if think:
+            time.sleep(think * pause.uniform(0.5, 1.5))
         started = time.perf_counter()
         try:
             page = session.get(f"{base}/accueil", timeout=30, allow_redirects=False)
@@ -94,6 +99,8 @@ def main(argv=None):
     parser.add_argument("--users", type=int, default=20, help=f"concurrent parents (≤ {MAX_USERS})")
     parser.add_argument("--duration", type=float, default=10,
                         help=f"seconds of reloading /accueil (≤ {MAX_DURATION})")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds a parent reads a page before the next one (default 0)")
     args = parser.parse_args(argv)
     if not 1 <= args.users <= MAX_USERS or not 0 < args.duration <= MAX_DURATION:
         parser.error(f"--users in 1..{MAX_USERS}, --duration in (0, {MAX_DURATION}]")
@@ -105,7 +112,8 @@ def main(argv=None):
         sys.exit(f"{base} does not answer ({exc!r}): start it with `make run`")
 
     identifiants = families(args.users)[:args.users]
-    print(f"Accueil benchmark: {args.users} parents, {args.duration:g} s, {base}, "
+    print(f"Accueil benchmark: {args.users} parents, {args.duration:g} s, think time "
+          f"{args.think:g} s, {base}, "
           f"{os.cpu_count()} cores (load generator on the same machine)")
 
     with ThreadPoolExecutor(args.users) as pool:
@@ -126,7 +134,7 @@ def main(argv=None):
 
     latencies, errors, lock = [], [], threading.Lock()
     stop_at = time.monotonic() + args.duration
-    threads = [threading.Thread(target=browse, args=(base, s, stop_at, latencies, errors, lock))
+    threads = [threading.Thread(target=browse, args=(base, s, stop_at, latencies, errors, lock, args.think))
                for s in sessions]
     started = time.perf_counter()
     for thread in threads:

@@ -1,15 +1,19 @@
-"""The opening rush: N parents book the same capacity-limited holiday session at once,
-through the gateway, against a running `make run` (same environment variables).
+"""The opening rush, end to end through the gateway, against a running `make run` (same
+environment variables):
 
-    python benchmarks/rush.py [URL] [--parents 5000] [--capacity 300] [--concurrency 200]
+    python benchmarks/rush.py [URL] [--parents 2500] [--capacity 300] [--concurrency 100]
                               [--double-clicks 0.1]
 
-Setup (not timed): N load-test families (accounts' generator, as deploy.demo), one child
-each enrolled in a new "ALSH Vacances" session of CAPACITY places on the next holiday weekday,
-and every parent logged in. Then all bookings are sent at once (a share of the parents
-double-click: the same request twice). Prints confirmed bookings (must equal the capacity),
-double bookings (must be 0), "complet" answers, errors, requests per second and latencies.
-Loopback only.
+Setup (not timed): N load-test families (accounts' generator, as deploy.demo), one child each
+enrolled in a new "ALSH Vacances" session of CAPACITY places on the next holiday weekday.
+Then, timed, as the parents of a town do on the morning registrations open:
+1. logins: every parent logs in (an Argon2 verification each) and opens the child's planning;
+2. bookings: at the opening time all of them book the session at once (a share double-click:
+   the same request twice);
+3. pages: each parent browses Accueil, Mes enfants and Relevé de compte.
+Prints logins/s, bookings/s, p50/p95/p99 of each page, the errors (anything but a booking or
+a French "complet" answer), and the confirmed bookings against the capacity (must be equal;
+no child booked twice). Exit status 1 if not. Loopback only.
 """
 import argparse
 import datetime as dt
@@ -147,19 +151,61 @@ def check(settings, prestation_id, day):
     return confirmed, doubles, counted
 
 
+PAGES = (("Accueil", "/accueil"), ("Mes enfants", "/mes-enfants"),
+         ("Relevé de compte", "/releve-de-compte"))
+
+
+class Figures:
+    """Latencies per name and the errors met, from many threads."""
+
+    def __init__(self):
+        self.latencies, self.errors, self.lock = {}, {}, threading.Lock()
+
+    def record(self, name, started, error=None):
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            if error:
+                self.errors[f"{name}: {error}"] = self.errors.get(f"{name}: {error}", 0) + 1
+            else:
+                self.latencies.setdefault(name, []).append(elapsed)
+
+    def line(self, name, duration=None):
+        values = sorted(self.latencies.get(name, []))
+        rate = f"{len(values) / duration:7.1f}/s  " if duration else " " * 11
+        return (f"{name:<28}{len(values):6d}  {rate}p50 {percentile(values, 50) * 1000:5.0f}  "
+                f"p95 {percentile(values, 95) * 1000:5.0f}  p99 {percentile(values, 99) * 1000:5.0f} ms")
+
+
+def get_page(figures, session, base, name, path):
+    started = time.perf_counter()
+    try:
+        page = session.get(f"{base}{path}", timeout=120, allow_redirects=False)
+    except requests.RequestException as exc:
+        figures.record(name, started, type(exc).__name__)
+        return None
+    figures.record(name, started, None if page.status_code == 200 else f"HTTP {page.status_code}")
+    return page if page.status_code == 200 else None
+
+
+def timed(pool, fn, items):
+    started = time.perf_counter()
+    results = list(pool.map(fn, items))
+    return results, time.perf_counter() - started
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url", nargs="?", default=None)
-    parser.add_argument("--parents", type=int, default=5000)
+    parser.add_argument("--parents", type=int, default=2500)
     parser.add_argument("--capacity", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=200,
-                        help="simultaneous connections (threads) sending the bookings")
+    parser.add_argument("--concurrency", type=int, default=100,
+                        help="simultaneous connections (threads) of the load generator")
     parser.add_argument("--double-clicks", type=float, default=0.1,
                         help="share of parents who send their booking twice")
     args = parser.parse_args(argv)
-    if not 1 <= args.parents <= MAX_PARENTS or args.capacity < 1:
-        sys.exit(f"--parents between 1 and {MAX_PARENTS}, --capacity at least 1")
+    if not 1 <= args.parents <= MAX_PARENTS or args.capacity < 1 or args.concurrency < 1:
+        sys.exit(f"--parents between 1 and {MAX_PARENTS}, --capacity and --concurrency at least 1")
     settings = _services()
     base = (args.url or f"http://127.0.0.1:{settings.gateway_port}").rstrip("/")
     loopback_only(base)
@@ -168,29 +214,32 @@ def main(argv=None):
     identifiants = load_families(settings, args.parents)
     prestation, day, children = prepare(settings, identifiants, args.capacity)
     print(f"setup: session « {prestation['nom']} » of {day:%d/%m/%Y}, {args.capacity} places; "
-          f"logging {args.parents} parents in...", flush=True)
-    def log_in(identifiant):
-        session = login(base, identifiant)[0]
-        if session is not None:
-            # Every parent's request closes its connection: thousands of idle keep-alive
-            # connections would fill the gateway's connection limit (waitress: 100) and leave
-            # the others waiting for its 120 s idle timeout.
-            session.headers["Connection"] = "close"
-            session.close()
-        return identifiant, session
+          f"{args.parents} parents, {args.concurrency} connections at a time", flush=True)
+    figures = Figures()
 
-    with ThreadPoolExecutor(min(args.concurrency, 16)) as pool:
-        logged = list(pool.map(log_in, identifiants))
-    sessions = [(children[i], s) for i, s in logged if s is not None]
-    if len(sessions) < len(identifiants):
-        print(f"warning: {len(identifiants) - len(sessions)} logins failed", file=sys.stderr)
-    with ThreadPoolExecutor(min(args.concurrency, 16)) as pool:
-        tokens = list(pool.map(lambda cs: csrf(cs[1], base, cs[0]), sessions))
+    def arrive(identifiant):
+        """Log in, then open the child's planning (where the booking form and its token are)."""
+        started = time.perf_counter()
+        session, problem = login(base, identifiant)
+        figures.record("login", started, None if session is not None else problem[:60])
+        if session is None:
+            return None
+        # Every parent's request closes its connection: thousands of idle keep-alive
+        # connections would fill the gateway's connection limit.
+        session.headers["Connection"] = "close"
+        page = get_page(figures, session, base, "Mes enfants (planning)",
+                        f"/mes-enfants/{children[identifiant]}")
+        tag = CSRF_INPUT.search(page.text) if page is not None else None
+        token = VALUE.search(tag.group(0)).group(1) if tag else ""
+        return children[identifiant], session, token
 
-    doubles = int(len(sessions) * args.double_clicks)
-    jobs = [(c, s, t) for (c, s), t in zip(sessions, tokens)]
-    jobs += jobs[:doubles]  # the double-clickers send the same booking twice
-    latencies, outcomes, lock = [], {}, threading.Lock()
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        arrived, login_time = timed(pool, arrive, identifiants)
+    parents = [p for p in arrived if p is not None]
+
+    doubles = int(len(parents) * args.double_clicks)
+    jobs = parents + parents[:doubles]  # the double-clickers send the same booking twice
+    outcomes, lock = {}, threading.Lock()
     start_gate = threading.Event()
 
     def book(job):
@@ -203,22 +252,22 @@ def main(argv=None):
                                   data={"csrf_token": token, "action": "reservation",
                                         "date": day.isoformat(), "prestation": prestation["id"]})
             if answer.status_code == 302:
-                kind = "réservé (302)"
+                kind = "réservé"
             elif "Complet" in answer.text:
                 kind = "complet"
             elif "existe déjà" in answer.text:
                 kind = "déjà réservé"
             else:
-                kind = f"HTTP {answer.status_code}"
+                kind = None
+                figures.record("booking", started, f"HTTP {answer.status_code}")
         except requests.RequestException as exc:
-            kind = type(exc).__name__
-        elapsed = time.perf_counter() - started
-        with lock:
-            latencies.append(elapsed)
-            outcomes[kind] = outcomes.get(kind, 0) + 1
+            kind = None
+            figures.record("booking", started, type(exc).__name__)
+        if kind:
+            figures.record("booking", started)
+            with lock:
+                outcomes[kind] = outcomes.get(kind, 0) + 1
 
-    print(f"rush: {len(jobs)} booking requests ({doubles} double clicks), "
-          f"{args.concurrency} at a time", flush=True)
     with ThreadPoolExecutor(args.concurrency) as pool:
         futures = [pool.submit(book, job) for job in jobs]
         time.sleep(0.5)  # let the threads reach the gate
@@ -226,20 +275,36 @@ def main(argv=None):
         start_gate.set()
         for future in futures:
             future.result()
-        duration = time.perf_counter() - t0
+        booking_time = time.perf_counter() - t0
+
+    def browse(parent):
+        _, session, _ = parent
+        for name, path in PAGES:
+            get_page(figures, session, base, name, path)
+
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        _, pages_time = timed(pool, browse, parents)
 
     confirmed, double_bookings, counted = check(settings, prestation["id"], day)
-    latencies.sort()
-    print(f"\ncapacity            {args.capacity}")
+    expected = min(args.capacity, len(parents))
+    errors = sum(figures.errors.values())
+    print(f"\n{'':<28}{'count':>6}  {'rate':>9}  latency")
+    print(figures.line("login", login_time))
+    print(figures.line("Mes enfants (planning)"))
+    print(figures.line("booking", booking_time))
+    for name, _ in PAGES:
+        print(figures.line(name))
+    print(f"{'pages after the rush':<28}{sum(len(figures.latencies.get(n, [])) for n, _ in PAGES):6d}"
+          f"  {sum(len(figures.latencies.get(n, [])) for n, _ in PAGES) / pages_time:7.1f}/s")
+    print("\nbooking answers     " + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())))
+    print(f"capacity            {args.capacity}")
     print(f"confirmed bookings  {confirmed}   (places counted: {counted})"
-          f"   {'OK' if confirmed == min(args.capacity, len(sessions)) else 'WRONG'}")
+          f"   {'OK' if confirmed == expected else 'WRONG'}")
     print(f"double bookings     {double_bookings}   {'OK' if double_bookings == 0 else 'WRONG'}")
-    print("answers             " + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())))
-    print(f"requests/s          {len(jobs) / duration:.1f}   ({len(jobs)} in {duration:.1f} s)")
-    print(f"latency p50/p95/p99 {percentile(latencies, 50) * 1000:.0f} / "
-          f"{percentile(latencies, 95) * 1000:.0f} / {percentile(latencies, 99) * 1000:.0f} ms")
-    print(f"cores               {os.cpu_count()}")
-    ok = confirmed == min(args.capacity, len(sessions)) and double_bookings == 0
+    print(f"errors              {errors}" + "".join(f"\n  {n} × {e}" for e, n in
+                                                  sorted(figures.errors.items())))
+    print(f"cores               {os.cpu_count()} (load generator on the same machine)")
+    ok = confirmed == expected and double_bookings == 0 and errors == 0
     return 0 if ok else 1
 
 

@@ -3,16 +3,11 @@ code is there, with who listens to it, and nothing the code no longer has.
 
 When this fails, the message lists the headings to add or remove; describe each in a sentence.
 """
-import importlib
-import inspect
 import re
 from pathlib import Path
 
-from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
-from nameko.rpc import Rpc
-
 from services.common import contracts
-from services.common.settings import SERVICES
+from tests.support.entrypoints import rpc_methods
 
 REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "reference.md"
 RPC_HEADING = re.compile(r"^#### `(\w+)\.(\w+)\((.*)\)`$")
@@ -22,21 +17,7 @@ LISTENERS = re.compile(r"^Écouté par : (.*)$")
 
 def rpc_methods_in_code():
     """{"service.method(params)"} of every @rpc entrypoint of services/<name>/service.py."""
-    found = set()
-    for name in SERVICES:
-        try:
-            module = importlib.import_module(f"services.{name}.service")
-        except ModuleNotFoundError:
-            continue
-        for cls in vars(module).values():
-            if not isinstance(cls, type) or getattr(cls, "name", None) != name:
-                continue
-            for attr, member in vars(cls).items():
-                if any(isinstance(ext, Rpc) for ext in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ())):
-                    params = str(inspect.signature(member))[1:-1]
-                    params = re.sub(r"^self(, )?", "", params)
-                    found.add(f"{name}.{attr}({params})")
-    return found
+    return {f"{service}.{method}{str(signature)}" for service, method, signature in rpc_methods()}
 
 
 def events_in_code():

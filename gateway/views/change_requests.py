@@ -16,6 +16,7 @@ bp = Blueprint("change_requests", __name__)
 FAMILY_KINDS = ("responsable", "conjoint", "fiscales", "caf", "bancaires")
 CHILD_KINDS = ("autorisations", "personnes_autorisees", "lunettes", "sante")
 PERSON_ROWS = 5  # empty lines offered under the current personnes autorisées
+PERSON_LINES_MAX = 50  # lines read at most, whatever the form says (the service takes 10)
 
 
 def _values_from_form(kind):
@@ -27,7 +28,9 @@ def _values_from_form(kind):
             values[name] = request.form.get(name) == "1"
         elif field["kind"] == "persons":
             rows = []
-            for index in range(int(request.form.get("personnes_lignes", 0) or 0)):
+            lines = request.form.get("personnes_lignes", "")
+            count = int(lines) if lines.isascii() and lines.isdigit() else 0
+            for index in range(min(count, PERSON_LINES_MAX)):
                 rows.append({part: request.form.get(f"personne-{index}-{part}", "")[:100]
                              for part in ("nom", "lien", "telephone")})
             values[name] = rows

@@ -70,6 +70,8 @@ def notification():
     idop = (request.form.get("idOp") or request.form.get("idop") or "").strip()
     if not idop or len(idop) > 64:
         return "idOp manquant", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    if not idop.isprintable():  # a NUL or control character: no bank sends that, never retry
+        return "idOp invalide", 400, {"Content-Type": "text/plain; charset=utf-8"}
     try:
         rpc().call("billing", "notify_online_payment", idop)
     except NotFound:

@@ -30,7 +30,9 @@ def date_longue(iso):
 def _year():
     """The school year asked for (its first calendar year), or None for the current one."""
     value = request.args.get("annee", "")
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else None
+    # isdigit() alone takes "²" or "١٢", which int() refuses or reads
+    return int(value) if value.isascii() and value.isdigit() and 2000 <= int(value) <= 2100 \
+        else None
 
 
 def _page(view):

@@ -13,6 +13,7 @@ import re
 import sqlalchemy as sa
 
 from services.accounts.models import Collectivity, Document
+from services.common import checks
 from services.common.errors import NotFound, ValidationError
 from services.common.events import add_event
 
@@ -84,11 +85,11 @@ def _clean(fields):
         if field in BOOLEAN_FIELDS:
             clean[field] = bool(value)
         elif field in TEXT_FIELDS:
-            clean[field] = str(value or "").strip()
+            clean[field] = checks.text(value, field)
             if len(clean[field]) > TEXT_FIELDS[field]:
                 errors.append(f"{field} : {TEXT_FIELDS[field]} caractères au plus.")
         elif field == "school_holiday_zone":
-            clean[field] = str(value or "").strip().upper()
+            clean[field] = checks.text(value, field).upper()
             if clean[field] not in ZONES:
                 errors.append("La zone de vacances scolaires doit être A, B ou C.")
     if "site_url" in clean and not URL.match(clean["site_url"]):
@@ -152,7 +153,7 @@ def list_documents(session):
 
 
 def publish_document(session, titre, filename, content_base64):
-    titre = str(titre or "").strip()
+    titre = checks.text(titre, "Le titre du document")
     filename = re.sub(r"[^\w.\- ]", "_", str(filename or "").strip().split("/")[-1])[:200]
     errors = []
     if not titre or len(titre) > 200:
@@ -176,10 +177,7 @@ def publish_document(session, titre, filename, content_base64):
 
 
 def _document(session, document_id):
-    try:
-        document = session.get(Document, int(document_id))
-    except (TypeError, ValueError):
-        document = None
+    document = session.get(Document, checks.record_id(document_id, "Document introuvable."))
     if document is None:
         raise NotFound("Document introuvable.")
     return document

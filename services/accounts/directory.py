@@ -2,13 +2,15 @@
 import sqlalchemy as sa
 
 from services.accounts.models import Family, Person
+from services.common import checks
 
 
 def search_families(session, search="", limit=50):
     """Families whose N° famille starts with, or whose responsable's or conjoint's name
     contains, `search` (all of them, up to `limit`, without it); by N° famille."""
-    query = sa.select(Family).order_by(Family.numero).limit(max(1, min(int(limit), 500)))
-    search = str(search or "").strip()
+    limit = max(1, min(checks.integer(limit, "Le nombre de familles"), 500))
+    query = sa.select(Family).order_by(Family.numero).limit(limit)
+    search = checks.text(search, "La recherche")
     if search:
         pattern = f"%{search.replace('%', '').replace('_', '')}%"
         query = query.where(sa.or_(

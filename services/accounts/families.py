@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from services.accounts import passwords
 from services.accounts.collectivity import get_collectivity_row
 from services.accounts.models import PERSON_FIELDS, Credential, Family, Person
-from services.common import crypto
+from services.common import checks, crypto
 from services.common import settings as settings_module
 from services.common.errors import Conflict, NotFound, ValidationError
 from services.common.events import add_event
@@ -57,7 +57,7 @@ def _iban(family):
 
 
 def get_family(session, family_id):
-    family = session.get(Family, family_id)
+    family = session.get(Family, checks.record_id(family_id, "Famille introuvable."))
     if family is None:
         raise NotFound("Famille introuvable.")
     return family_dict(family)
@@ -74,7 +74,8 @@ def _clean_person(data, label):
         if field in BOOLEAN_FIELDS:
             clean[field] = bool(value)
         else:
-            clean[field] = str(value or "").strip()
+            clean[field] = checks.text(value, f"{label} : {field}",
+                                       Person.__table__.c[field].type.length)
     if not clean.get("nom"):
         raise ValidationError(f"{label} : le nom est obligatoire.")
     return clean

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from services.accounts import passwords
 from services.accounts.models import (Credential, Family, LoginThrottle, PasswordReset, Person,
                                       WebSession)
+from services.common import checks
 from services.common.errors import AccountLocked, AuthenticationFailed, ValidationError
 
 MAX_FAILURES = 10
@@ -23,11 +24,12 @@ def now():
 
 
 def _normalise(identifiant):
-    return (identifiant or "").strip()[:100]
+    return checks.text(identifiant, "L'identifiant")[:100]
 
 
 def _token_hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
+    # Anything but a text is a token that matches nothing (as the empty one).
+    return hashlib.sha256(token.encode() if isinstance(token, str) else b"").hexdigest()
 
 
 def _locked_message(until, at):
@@ -44,7 +46,7 @@ def authenticate(session, identifiant, password, at=None):
     """
     at = at or now()
     key = _normalise(identifiant)
-    if not key or not password:
+    if not key or not password or not isinstance(password, str):
         raise AuthenticationFailed("Veuillez saisir votre identifiant et votre mot de passe.")
     session.execute(sa.dialects.postgresql.insert(LoginThrottle)
                     .values(identifiant=key, failures=0, window_start=at)

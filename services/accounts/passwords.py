@@ -22,7 +22,7 @@ MAX_LENGTH = 128
 
 def policy_errors(password):
     """Each unmet rule, named in French; empty when the password is acceptable."""
-    password = password or ""
+    password = password if isinstance(password, str) else ""
     errors = [message for rule, message in RULES if not rule(password)]
     if len(password) > MAX_LENGTH:
         errors.append(f"Le mot de passe doit contenir {MAX_LENGTH} caractères maximum.")
@@ -41,6 +41,9 @@ def hash_password(password):
 
 
 def verify_password(password_hash, password):
+    if not isinstance(password, str):
+        return False
+
     def verify():
         try:
             return HASHER.verify(password_hash, password)

@@ -48,9 +48,10 @@ def _day(data):
     return dt.date.fromisoformat(data["date"])
 
 
+# child_name is children's "PRENOM NOM": 100 + 100 characters and a space, cut to 200 here.
 def apply_booking_confirmed(session, data):
     values = {"family_id": data["family_id"], "child_id": data["child_id"],
-              "child_name": data["child_name"], "prestation_code": data["prestation_code"],
+              "child_name": data["child_name"][:200], "prestation_code": data["prestation_code"],
               "prestation": data["prestation"], "day": _day(data)}
     # A cancellation delivered before its confirmation keeps the booking cancelled.
     session.execute(insert(Booking).values(booking_id=data["booking_id"], cancelled=False,
@@ -60,7 +61,7 @@ def apply_booking_confirmed(session, data):
 
 def apply_booking_cancelled(session, data):
     values = {"family_id": data["family_id"], "child_id": data["child_id"],
-              "child_name": data["child_name"], "prestation_code": data["prestation_code"],
+              "child_name": data["child_name"][:200], "prestation_code": data["prestation_code"],
               "prestation": data["prestation"], "day": _day(data), "cancelled": True,
               "late_cancellation": bool(data.get("late"))}
     session.execute(insert(Booking).values(booking_id=data["booking_id"], **values)
@@ -73,7 +74,7 @@ def apply_attendance(session, data, occurred_at):
     status = data["status"]
     if status not in STATUSES:
         raise ValueError(f"unknown attendance status {status!r}")
-    values = {"family_id": data["family_id"], "child_name": data["child_name"],
+    values = {"family_id": data["family_id"], "child_name": data["child_name"][:200],
               "prestation": data["prestation"], "status": status,
               "booked": bool(data.get("booked")), "quantity": Decimal(str(data.get("quantity") or "1")),
               "occurred_at": occurred_at}

@@ -38,8 +38,8 @@ KINDS = {
 
 def period_bounds(period):
     """"2026-11" → (1 Nov 2026, 30 Nov 2026)."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})", str(period or "").strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", str(period or "").strip())
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
         raise ValidationError("La période doit être de la forme AAAA-MM (par exemple 2026-11).")
     year, month = int(match.group(1)), int(match.group(2))
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])

@@ -6,7 +6,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from services.billing.models import Mandate
-from services.common import crypto
+from services.common import checks, crypto
 from services.common import settings as settings_module
 
 
@@ -47,6 +47,7 @@ def apply_bank_request(session, request, iban, today=None):
 
 
 def family_mandates(session, family_id):
-    rows = session.scalars(sa.select(Mandate).where(Mandate.family_id == int(family_id))
+    family_id = checks.record_id(family_id, "Famille introuvable.")
+    rows = session.scalars(sa.select(Mandate).where(Mandate.family_id == family_id)
                            .order_by(Mandate.id.desc()))
     return [mandate_dict(r) for r in rows]

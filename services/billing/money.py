@@ -5,6 +5,7 @@ from services.common.errors import ValidationError
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+LIMIT = Decimal("100000000")  # the columns hold 10 digits, 2 of them after the point
 
 
 def money(value):
@@ -22,6 +23,8 @@ def parse(text, label="Le montant"):
         raise ValidationError(f"{label} n'est pas un nombre valide.") from None
     if not value.is_finite():
         raise ValidationError(f"{label} n'est pas un nombre valide.")
+    if abs(value) >= LIMIT:
+        raise ValidationError(f"{label} est trop élevé.")
     return value
 
 

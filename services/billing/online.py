@@ -19,6 +19,7 @@ from services.billing.models import Family, Invoice, OnlineTransaction
 from services.billing.money import cents, fmt
 from services.billing.payments import add_payment, invoice_for_family, paid_amount
 from services.billing.statement import titled_invoices
+from services.common import checks
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationError
 
 LIFETIME = dt.timedelta(minutes=15)
@@ -93,7 +94,8 @@ def settle(session, bank, idop, notified=False, at=None):
     """Apply the bank's result for this idOp, once. Unknown idOp: NotFound, nothing recorded.
     The caller commits."""
     at = at or now()
-    tx = session.scalar(sa.select(OnlineTransaction).where(OnlineTransaction.idop == str(idop)[:64]))
+    tx = session.scalar(sa.select(OnlineTransaction).where(
+        OnlineTransaction.idop == checks.text(idop, "L'opération de paiement")[:64]))
     if tx is None:
         raise NotFound("Opération de paiement inconnue.")
     if tx.status not in OPEN:
@@ -167,8 +169,10 @@ MESSAGES = {
 
 def status_for_family(session, bank, family_id, idop):
     """The return page: the result as the bank gives it (asked now if still open)."""
+    family_id = checks.record_id(family_id, "Opération de paiement inconnue.")
     tx = session.scalar(sa.select(OnlineTransaction).where(
-        OnlineTransaction.idop == str(idop or "")[:64], OnlineTransaction.family_id == family_id))
+        OnlineTransaction.idop == checks.text(idop, "L'opération de paiement")[:64],
+        OnlineTransaction.family_id == family_id))
     if tx is None:
         raise NotFound("Opération de paiement inconnue.")
     if tx.status in OPEN:

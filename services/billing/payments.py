@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from services.billing import tariffs
 from services.billing.models import Family, Invoice, Payment, Regie
 from services.billing.money import ZERO, fmt, parse
+from services.common import checks
 from services.common.errors import NotFound, ValidationError
 from services.common.events import add_event
 
@@ -36,6 +37,8 @@ def paid_amount(session, invoice_id):
 def invoice_for_family(session, family_id, invoice_id, lock=False):
     """The invoice if it is this family's; another family's gets the same answer as a
     missing one, so ids of other families cannot be probed."""
+    family_id = checks.record_id(family_id, "Facture introuvable.")
+    invoice_id = checks.record_id(invoice_id, "Facture introuvable.")
     query = sa.select(Invoice).where(Invoice.id == invoice_id, Invoice.family_id == family_id)
     if lock:
         query = query.with_for_update(of=Invoice)
@@ -71,15 +74,16 @@ def record_payment(session, family_id, mode, amount, paid_on=None, invoice_id=No
     if mode not in BACK_OFFICE_MODES:
         raise ValidationError("Mode de règlement inconnu. Modes possibles : "
                               + ", ".join(MODES[m] for m in BACK_OFFICE_MODES) + ".")
+    family_id = checks.record_id(family_id, "Famille introuvable.")
     if session.get(Family, family_id) is None:
         raise NotFound("Famille introuvable.")
     amount = parse(amount)
     if amount <= ZERO:
         raise ValidationError("Le montant du règlement doit être positif.")
-    reference = str(reference or "").strip()[:100]
+    reference = checks.text(reference, "La référence")[:100]
     if mode == "titre" and not reference:
         raise ValidationError("Indiquez le n° d'ORMC du titre émis.")
-    paid_on = dt.date.fromisoformat(paid_on) if paid_on else dt.date.today()
+    paid_on = checks.date(paid_on, "La date du règlement") if paid_on else dt.date.today()
     if invoice_id is not None:
         invoice = invoice_for_family(session, family_id, invoice_id, lock=True)
         remaining = invoice.total - paid_amount(session, invoice.id)

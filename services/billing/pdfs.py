@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.billing import tariffs
 from services.billing.models import Family, Invoice, InvoicePdf
 from services.billing.money import fmt
+from services.common import checks
 from services.common.errors import NotFound
 
 DEFAULT_INSTRUCTIONS = ("Règlement par chèque à l'ordre du Trésor Public, en espèces, par CESU ou "
@@ -156,6 +157,8 @@ def render_off_hub(doc):
 
 def invoice_pdf(session, family_id, invoice_id):
     """The stored PDF of this family's invoice, rendered and stored the first time."""
+    family_id = checks.record_id(family_id, "Facture introuvable.")
+    invoice_id = checks.record_id(invoice_id, "Facture introuvable.")
     invoice = session.scalar(sa.select(Invoice).where(Invoice.id == invoice_id,
                                                       Invoice.family_id == family_id))
     if invoice is None:

@@ -11,6 +11,7 @@ from nameko.timer import timer
 from services.billing import (copies, invoicing, mandates, online, payments, pdfs, statement,
                               tariffs)
 from services.billing.bank import BankPartner, BankUnavailable
+from services.common import checks
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationError
 from services.common.events import OutboxRelay, subscribe
@@ -117,7 +118,7 @@ class BillingService:
     def run_invoicing(self, period, issued_on=None):
         """Invoice a month ("2026-11"); again: nothing new. PDFs are rendered when first
         asked for; `python -m services.billing.invoicing_cli` renders them all at once."""
-        issued = dt.date.fromisoformat(issued_on) if issued_on else None
+        issued = checks.date(issued_on, "La date d'émission") if issued_on else None
         summary = invoicing.run_period(self.db, period, issued)
         summary["invoice_ids"] = summary["invoice_ids"][:1000]
         return summary
@@ -132,7 +133,8 @@ class BillingService:
 
     @rpc(expected_exceptions=EXPECTED)
     def sweep_online_payments(self, older_than_seconds=120):
-        return online.sweep(self.db, self.bank, dt.timedelta(seconds=older_than_seconds))
+        seconds = checks.integer(older_than_seconds, "Le délai", 0, 10 ** 9)
+        return online.sweep(self.db, self.bank, dt.timedelta(seconds=seconds))
 
     @rpc(expected_exceptions=EXPECTED)
     def online_payments_for_review(self):

@@ -9,6 +9,7 @@ from services.billing import tariffs
 from services.billing.models import Invoice, Payment
 from services.billing.money import ZERO, fmt
 from services.billing.payments import payment_dict
+from services.common import checks
 
 
 def school_year_of(day):
@@ -66,9 +67,10 @@ def invoice_dict(invoice, paid=ZERO, titled=False, online_payment=False):
 
 def statement(session, family_id, year=None, today=None):
     """The "Relevé des opérations" of one school year (default: the current one)."""
+    family_id = checks.record_id(family_id, "Famille introuvable.")
     today = today or dt.date.today()
     current = school_year_of(today)
-    year = current if year is None else int(year)
+    year = current if year is None else checks.integer(year, "L'année scolaire", 2000, 2100)
     start, end = school_year_bounds(year)
     settings_row = tariffs.get_settings(session)
     invoices = session.scalars(sa.select(Invoice).where(
@@ -110,34 +112,58 @@ def statement(session, family_id, year=None, today=None):
     }
 
 
-def account_summary(session, family_id, today=None, settings_row=None):
+def account_summary(session, family_id, today=None):
     """"Opérations en cours" of Accueil: the balance at today's date, if the collectivity
     shows it (and not when the trésorerie follows the payments)."""
+    family_id = checks.record_id(family_id, "Famille introuvable.")
     today = today or dt.date.today()
-    settings_row = settings_row or tariffs.get_settings(session)
+    settings_row = tariffs.get_settings(session)
     return {"date": today.isoformat(), "show_balance": settings_row.show_balance,
             "treasury_collects": settings_row.treasury_collects,
             "balance": fmt(balance(session, family_id, today))}
 
 
-def unpaid_invoices(session, family_id, settings_row=None):
-    """"Factures impayées": what is left to pay on each invoice, oldest first."""
-    settings_row = settings_row or tariffs.get_settings(session)
-    # Neither the lines nor anything else loaded with an invoice: only its header is shown.
-    invoices = session.scalars(sa.select(Invoice).options(orm.noload(Invoice.lines))
-                               .where(Invoice.family_id == family_id)
-                               .order_by(Invoice.issued_on, Invoice.id)).all()
-    ids = [i.id for i in invoices]
-    paid, titled = paid_by_invoice(session, ids), titled_invoices(session, ids)
-    rows = [invoice_dict(i, paid.get(i.id, ZERO), i.id in titled, settings_row.online_payment)
-            for i in invoices]
+def _unpaid(invoices_paid_titled, online_payment):
+    rows = [invoice_dict(i, paid, titled, online_payment) for i, paid, titled in invoices_paid_titled]
     rows = [r for r in rows if not r["paid"] and not r["titled"]]
     total = sum((Decimal(r["remaining"]) for r in rows), ZERO)
-    return {"invoices": rows, "total": fmt(total), "online_payment": settings_row.online_payment}
+    return {"invoices": rows, "total": fmt(total), "online_payment": online_payment}
+
+
+def _invoices_with_payments(session, family_id):
+    """[(invoice, paid, titled)] of the family, oldest first, in one query (Accueil's)."""
+    payments = (sa.select(Payment.invoice_id,
+                          sa.func.sum(Payment.amount).label("paid"),
+                          sa.func.bool_or(Payment.mode == "titre").label("titled"))
+                .where(Payment.family_id == family_id, Payment.invoice_id.is_not(None))
+                .group_by(Payment.invoice_id).subquery())
+    rows = session.execute(
+        sa.select(Invoice, sa.func.coalesce(payments.c.paid, ZERO),
+                  sa.func.coalesce(payments.c.titled, False))
+        .outerjoin(payments, payments.c.invoice_id == Invoice.id)
+        # Only the header is shown: the lines are not loaded.
+        .options(orm.noload(Invoice.lines))
+        .where(Invoice.family_id == family_id).order_by(Invoice.issued_on, Invoice.id)).all()
+    return [tuple(row) for row in rows]
+
+
+def unpaid_invoices(session, family_id, settings_row=None):
+    """"Factures impayées": what is left to pay on each invoice, oldest first."""
+    family_id = checks.record_id(family_id, "Famille introuvable.")
+    settings_row = settings_row or tariffs.get_settings(session)
+    return _unpaid(_invoices_with_payments(session, family_id), settings_row.online_payment)
 
 
 def accueil_panels(session, family_id, today=None):
-    """Accueil's two billing panels in one answer: the page's busiest call, made once."""
+    """Accueil's two billing panels in one answer, from three queries (the page's busiest
+    call): the settings, the invoices with what was paid on each, the payments up to today."""
+    family_id = checks.record_id(family_id, "Famille introuvable.")
+    today = today or dt.date.today()
     settings_row = tariffs.get_settings(session)
-    return {"summary": account_summary(session, family_id, today, settings_row),
-            "unpaid": unpaid_invoices(session, family_id, settings_row)}
+    invoices = _invoices_with_payments(session, family_id)
+    issued = sum((i.total for i, _, _ in invoices if i.issued_on <= today), ZERO)
+    received = _sum(session, Payment.amount, Payment.family_id == family_id, Payment.paid_on <= today)
+    return {"summary": {"date": today.isoformat(), "show_balance": settings_row.show_balance,
+                        "treasury_collects": settings_row.treasury_collects,
+                        "balance": fmt(issued - received)},
+            "unpaid": _unpaid(invoices, settings_row.online_payment)}

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 
 from services.billing.models import Regie, Settings, Tariff, TariffBracket
 from services.billing.money import fmt, parse
+from services.common import checks
 from services.common.errors import NotFound, ValidationError
 
 SETTINGS_FIELDS = {
@@ -11,6 +12,7 @@ SETTINGS_FIELDS = {
     "payment_instructions": str, "due_days": int,
 }
 UNITS = ("jour", "demi-journee", "repas", "heure")
+TEXT_LENGTHS = {"collectivity_name": 200, "collectivity_address": 300, "commune_postal_codes": 200}
 
 
 # --- settings -----------------------------------------------------------------------------
@@ -36,12 +38,18 @@ def update_settings(session, **fields):
         raise ValidationError(f"Paramètre(s) inconnu(s) : {', '.join(sorted(unknown))}.")
     row = get_settings(session)
     for field, value in fields.items():
+        if SETTINGS_FIELDS[field] is str:
+            value = checks.text(value, field)
         try:
             setattr(row, field, SETTINGS_FIELDS[field](value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValidationError(f"Valeur invalide pour {field}.") from None
+        if field in TEXT_LENGTHS and len(getattr(row, field)) > TEXT_LENGTHS[field]:
+            raise ValidationError(f"{field} : {TEXT_LENGTHS[field]} caractères au plus.")
     if row.due_days < 0:
         raise ValidationError("Le délai d'échéance ne peut pas être négatif.")
+    if row.due_days > 366:
+        raise ValidationError("Le délai d'échéance ne peut pas dépasser 366 jours.")
     return settings_dict(row)
 
 
@@ -65,9 +73,9 @@ def commune_codes(settings_row):
 # --- régies -------------------------------------------------------------------------------
 
 def save_regie(session, code, name):
-    code = str(code or "").strip().upper()
-    name = str(name or "").strip()
-    if not code.isalnum() or len(code) > 10 or not name:
+    code = checks.text(code, "Le code de la régie").upper()
+    name = checks.text(name, "Le nom de la régie")
+    if not code.isalnum() or len(code) > 10 or not name or len(name) > 200:
         raise ValidationError("Une régie a un code (lettres et chiffres, 10 au plus) et un nom.")
     regie = session.scalar(sa.select(Regie).where(Regie.code == code))
     if regie is None:
@@ -79,7 +87,8 @@ def save_regie(session, code, name):
 
 
 def regie_by_code(session, code):
-    regie = session.scalar(sa.select(Regie).where(Regie.code == str(code or "").upper()))
+    regie = session.scalar(sa.select(Regie).where(
+        Regie.code == checks.text(code, "Le code de la régie").upper()))
     if regie is None:
         raise NotFound(f"Régie inconnue : {code}.")
     return regie
@@ -100,23 +109,30 @@ def save_tariff(session, prestation_code, regie_code, label, unit, brackets,
     """Set a prestation's tariff. `brackets`: [{"qf_max": 500, "price": "2.80"}, …,
     {"qf_max": None, "price": "4.20"}] — the last, open bracket applies above every limit
     and when the family's QF is unknown."""
-    code = str(prestation_code or "").strip()
+    code = checks.text(prestation_code, "Le code de la prestation", 50)
     if not code:
         raise ValidationError("Le code de la prestation est obligatoire.")
+    label = checks.text(label, "Le libellé", 200)
     if unit not in UNITS:
         raise ValidationError(f"Unité inconnue : {unit}.")
+    if not isinstance(brackets, list) or not all(isinstance(b, dict) for b in brackets):
+        raise ValidationError("Les tranches de quotient familial sont illisibles.")
     if not brackets or brackets[-1].get("qf_max") is not None:
         raise ValidationError("La dernière tranche de quotient familial doit être sans plafond.")
-    limits = [b["qf_max"] for b in brackets[:-1]]
-    if any(limit is None for limit in limits) or limits != sorted(set(limits)):
+    limits = [b.get("qf_max") for b in brackets[:-1]]
+    if any(limit is None for limit in limits):
+        raise ValidationError("Les plafonds de quotient familial doivent être croissants.")
+    limits = [checks.integer(limit, "Un plafond de quotient familial", 0, checks.MAX_ID)
+              for limit in limits]
+    if limits != sorted(set(limits)):
         raise ValidationError("Les plafonds de quotient familial doivent être croissants.")
     regie = regie_by_code(session, regie_code)
     tariff = session.get(Tariff, code) or Tariff(prestation_code=code)
-    tariff.regie_id, tariff.label, tariff.unit = regie.id, str(label).strip(), unit
+    tariff.regie_id, tariff.label, tariff.unit = regie.id, label, unit
     tariff.hors_commune_price = _price(hors_commune_price)
     tariff.surcharge = _price(surcharge)
-    tariff.brackets = [TariffBracket(qf_max=None if b["qf_max"] is None else int(b["qf_max"]),
-                                     price=_price(b["price"])) for b in brackets]
+    tariff.brackets = [TariffBracket(qf_max=limit, price=_price(b.get("price")))
+                       for limit, b in zip([*limits, None], brackets)]
     session.add(tariff)
     session.flush()
     return tariff_dict(tariff)

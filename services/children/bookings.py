@@ -20,6 +20,7 @@ from services.children.calendar import long_date, parse_date, short_date
 from services.children.models import (ACTIVE_BOOKING, ATTENDANCE_STATUSES, Absence, Attendance,
                                       Booking, Child, Enrolment, Prestation, Session)
 from services.children.records import get_child_row
+from services.common import checks
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationError
 from services.common.events import add_event
 
@@ -233,7 +234,7 @@ def declare_absence(session, family_id, child_id, prestation_id, day, motif, con
     prévenance. Accepted at once when the prestation confirms automatically, else pending."""
     at = at or now()
     _planning_requests_open(session)
-    motif = str(motif or "").strip()[:500]
+    motif = checks.text(motif, "La raison de l'absence")[:500]
     errors = []
     if not motif:
         errors.append("Veuillez indiquer la raison de l'absence.")
@@ -282,10 +283,8 @@ def declare_absence(session, family_id, child_id, prestation_id, day, motif, con
 # --- back office -----------------------------------------------------------------------------------
 
 def _booking_or_absence(session, model, request_id, label):
-    try:
-        row = session.scalar(sa.select(model).where(model.id == int(request_id)).with_for_update())
-    except (TypeError, ValueError):
-        row = None
+    request_id = checks.record_id(request_id, f"{label} introuvable.")
+    row = session.scalar(sa.select(model).where(model.id == request_id).with_for_update())
     if row is None:
         raise NotFound(f"{label} introuvable.")
     if row.status != "en_traitement":
@@ -297,7 +296,7 @@ def _booking_or_absence(session, model, request_id, label):
 
 
 def _refusal(accept, motif):
-    motif = str(motif or "").strip()[:500]
+    motif = checks.text(motif, "Le motif")[:500]
     if not accept and not motif:
         raise ValidationError("Veuillez indiquer le motif du refus.")
     return "" if accept else motif

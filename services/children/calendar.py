@@ -43,6 +43,7 @@ def school_holiday_periods(zone=ZONE):
                   p["nom"], p["type"]) for p in doc["periodes"])
 
 
+@functools.lru_cache(maxsize=8192)  # asked for every cell of every planning grid
 def school_holiday(day, zone=ZONE):
     """(name, "petites"|"grandes") when `day` is in the zone's school holidays, else None."""
     for start, end, name, kind in school_holiday_periods(zone):

@@ -8,6 +8,7 @@ from services.children.calendar import parse_date, short_date
 from services.children.models import (PERIODES, UNITS, Child, Closure, Enrolment, Prestation,
                                       Session, Structure)
 from services.children.records import get_child_row
+from services.common import checks
 from services.common.errors import Conflict, NotFound, ValidationError
 
 PRESTATION_FIELDS = ("code", "nom", "position", "periode", "jours_semaine", "capacite", "unite",
@@ -21,12 +22,13 @@ def structure_dict(row):
 
 
 def create_structure(session, nom, position=0):
-    nom = str(nom or "").strip()[:200]
+    nom = checks.text(nom, "Le nom de la structure")[:200]
+    position = checks.integer(position, "La position", 0, checks.MAX_ID)
     if not nom:
         raise ValidationError("Le nom de la structure est obligatoire.")
     if session.scalar(sa.select(Structure.id).where(Structure.nom == nom)):
         raise Conflict(f"La structure « {nom} » existe déjà.")
-    row = Structure(nom=nom, position=int(position))
+    row = Structure(nom=nom, position=position)
     session.add(row)
     session.flush()
     return structure_dict(row)
@@ -44,10 +46,7 @@ def prestation_dict(row):
 
 
 def get_prestation_row(session, prestation_id, for_update=False):
-    try:
-        prestation_id = int(prestation_id)
-    except (TypeError, ValueError):
-        raise NotFound("Prestation introuvable.") from None
+    prestation_id = checks.record_id(prestation_id, "Prestation introuvable.")
     query = sa.select(Prestation).where(Prestation.id == prestation_id)
     # of=Prestation: the structure is joined in (lazy="joined"), and PostgreSQL cannot lock the
     # nullable side of that outer join.
@@ -64,7 +63,7 @@ def _clean_prestation(fields, partial):
     clean, errors = {}, []
     for field, value in fields.items():
         if field in ("code", "nom"):
-            clean[field] = str(value or "").strip()[:200 if field == "nom" else 50]
+            clean[field] = checks.text(value, f"Le champ {field}")[:200 if field == "nom" else 50]
             if not clean[field]:
                 errors.append(f"Le champ {field} est obligatoire.")
         elif field == "periode":
@@ -78,7 +77,7 @@ def _clean_prestation(fields, partial):
         elif field == "jours_semaine":
             try:
                 days = sorted({int(d) for d in value})
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 days = [-1]
             if not days or any(d < 0 or d > 6 for d in days):
                 errors.append("Les jours de la semaine vont de 0 (lundi) à 6 (dimanche).")
@@ -89,10 +88,11 @@ def _clean_prestation(fields, partial):
         else:  # integers
             try:
                 clean[field] = int(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 errors.append(f"Le champ {field} doit être un nombre entier.")
                 continue
-            if clean[field] < 0 or (field.endswith("_heure") and clean[field] > 23):
+            if (clean[field] < 0 or clean[field] > checks.MAX_ID
+                    or (field.endswith("_heure") and clean[field] > 23)):
                 errors.append(f"Le champ {field} n'est pas valide.")
     if not partial:
         missing = {"code", "nom", "periode", "jours_semaine", "capacite", "unite"} - set(clean)
@@ -104,12 +104,13 @@ def _clean_prestation(fields, partial):
 
 
 def create_prestation(session, structure_id, **fields):
-    if session.get(Structure, int(structure_id)) is None:
+    structure_id = checks.record_id(structure_id, "Structure introuvable.")
+    if session.get(Structure, structure_id) is None:
         raise NotFound("Structure introuvable.")
     clean = _clean_prestation(fields, partial=False)
     if session.scalar(sa.select(Prestation.id).where(Prestation.code == clean["code"])):
         raise Conflict(f"La prestation {clean['code']} existe déjà.")
-    row = Prestation(structure_id=int(structure_id), **clean)
+    row = Prestation(structure_id=structure_id, **clean)
     session.add(row)
     session.flush()
     return prestation_dict(row)
@@ -120,6 +121,9 @@ def update_prestation(session, prestation_id, **fields):
     not go below the places already confirmed on one of them."""
     row = get_prestation_row(session, prestation_id, for_update=True)
     clean = _clean_prestation(fields, partial=True)
+    if "code" in clean and session.scalar(sa.select(Prestation.id).where(
+            Prestation.code == clean["code"], Prestation.id != row.id)):
+        raise Conflict(f"La prestation {clean['code']} existe déjà.")
     if "capacite" in clean:
         today = dt.date.today()
         over = session.scalar(sa.select(sa.func.max(Session.reserves)).where(
@@ -155,14 +159,14 @@ def add_closure(session, day, motif="", prestation_id=None):
     day = parse_date(day)
     if prestation_id is not None:
         prestation_id = get_prestation_row(session, prestation_id).id
-    row = Closure(date=day, motif=str(motif or "").strip()[:200], prestation_id=prestation_id)
+    row = Closure(date=day, motif=checks.text(motif, "Le motif")[:200], prestation_id=prestation_id)
     session.add(row)
     session.flush()
     return closure_dict(row)
 
 
 def remove_closure(session, closure_id):
-    row = session.get(Closure, int(closure_id))
+    row = session.get(Closure, checks.record_id(closure_id, "Fermeture introuvable."))
     if row is None:
         raise NotFound("Fermeture introuvable.")
     session.delete(row)
@@ -193,17 +197,22 @@ def enrol(session, child_id, prestation_id, debut, fin, responsable, jours_regul
     debut, fin = parse_date(debut, "La date de début"), parse_date(fin, "La date de fin")
     if fin < debut:
         raise ValidationError("La date de fin doit suivre la date de début.")
-    responsable = str(responsable or "").strip()[:200]
+    responsable = checks.text(responsable, "Le responsable")[:200]
     if not responsable:
         raise ValidationError("Le responsable qui paie est obligatoire.")
+    try:
+        regular = sorted({int(d) for d in jours_reguliers or ()})
+    except (TypeError, ValueError, OverflowError):
+        regular = [-1]
+    if any(d < 0 or d > 6 for d in regular):
+        raise ValidationError("Les jours réguliers vont de 0 (lundi) à 6 (dimanche).")
     overlap = session.scalar(sa.select(Enrolment.id).where(
         Enrolment.child_id == child.id, Enrolment.prestation_id == prestation.id,
         Enrolment.debut <= fin, Enrolment.fin >= debut))
     if overlap:
         raise Conflict("L'enfant est déjà inscrit à cette prestation sur cette période.")
     row = Enrolment(child_id=child.id, prestation_id=prestation.id, debut=debut, fin=fin,
-                    responsable=responsable,
-                    jours_reguliers=sorted({int(d) for d in jours_reguliers or ()}))
+                    responsable=responsable, jours_reguliers=regular)
     session.add(row)
     session.flush()
     return enrolment_dict(row)
@@ -235,6 +244,7 @@ def current_enrolments(session, family_id, child_id, today=None):
 def family_structures(session, family_id, today=None):
     """The structures where a child of the family is enrolled now or later: those the family
     may write to from its Boîte de réception."""
+    family_id = checks.record_id(family_id, "Famille introuvable.")
     today = today or dt.date.today()
     rows = session.execute(
         sa.select(Structure.id, Structure.nom).distinct()
@@ -248,7 +258,7 @@ def family_structures(session, family_id, today=None):
 
 def families_enrolled(session, prestation_id, today=None):
     """Families with a child enrolled in the prestation now or later (a broadcast's audience)."""
-    get_prestation_row(session, prestation_id)
+    prestation_id = get_prestation_row(session, prestation_id).id
     today = today or dt.date.today()
     return list(session.scalars(
         sa.select(Child.family_id).distinct()

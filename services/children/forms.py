@@ -20,7 +20,7 @@ from reportlab.pdfgen import canvas
 from services.children import catalogue, collectivity
 from services.children.records import (AUTHORISATIONS, HEALTH_FIELDS, child_dict,
                                        get_child_row)
-from services.common.errors import Forbidden
+from services.common.errors import Forbidden, ValidationError
 
 HEALTH_LABELS = {"allergies": "Allergies", "regime_alimentaire": "Régime alimentaire",
                  "pai": "PAI (projet d'accueil individualisé)",
@@ -78,8 +78,12 @@ def document(session, family_id, child_id=None, parents=None, today=None):
                                  for a in AUTHORISATIONS]
         doc["persons"] = [(p["nom"], p["lien"], p["telephone"])
                           for p in record["personnes_autorisees"]]
+        if parents is not None and not isinstance(parents, dict):
+            raise ValidationError("Les informations des parents sont illisibles.")
         for role, person in (("Responsable", (parents or {}).get("responsable")),
                              ("Conjoint", (parents or {}).get("conjoint"))):
+            if person and not isinstance(person, dict):
+                raise ValidationError("Les informations des parents sont illisibles.")
             if person:
                 doc["parents"].append((role, [(label, str(person.get(field) or ""))
                                               for label, field in PARENT_FIELDS]))

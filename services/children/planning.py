@@ -59,7 +59,7 @@ def parse_month(year, month):
         year, month = int(year), int(month)
         if not (1 <= month <= 12 and 2000 <= year <= 2100):
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError("Mois invalide : choisissez un mois entre janvier 2000 et "
                               "décembre 2100.") from None
     return year, month

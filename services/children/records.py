@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from services.children.calendar import parse_date
 from services.children.models import Child, Preinscription
+from services.common import checks
 from services.common import settings as settings_module
 from services.common.errors import Conflict, NotFound, ValidationError
 from services.common.events import add_event
@@ -47,12 +48,21 @@ def decrypt_health(token, key=None):
 
 
 def _text(data, field, limit=200):
-    return str(data.get(field) or "").strip()[:limit]
+    return checks.text(data.get(field), field)[:limit]
+
+
+def _part(data, field):
+    """A part of the record given as a dict (sante, autorisations), {} when absent."""
+    value = data.get(field) or {}
+    if not isinstance(value, dict):
+        raise ValidationError(f"{field} : informations illisibles.")
+    return value
 
 
 def _clean_identity(data):
     errors = []
-    nom, prenom = _text(data, "nom", 100).upper(), _text(data, "prenom", 100).upper()
+    # Cut after upper(): "ß" becomes "SS".
+    nom, prenom = _text(data, "nom", None).upper()[:100], _text(data, "prenom", None).upper()[:100]
     if not nom:
         errors.append("Le nom de l'enfant est obligatoire.")
     if not prenom:
@@ -73,6 +83,8 @@ def _clean_identity(data):
 
 
 def _clean_persons(persons):
+    if not isinstance(persons or [], list):
+        raise ValidationError("Les personnes autorisées doivent être données en liste.")
     clean = []
     for person in persons or []:
         if not isinstance(person, dict) or not _text(person, "nom"):
@@ -86,14 +98,15 @@ def create_child(session, family_id, data):
     """Back office: a child of `family_id` with every field of its record."""
     if not isinstance(data, dict):
         raise ValidationError("Informations de l'enfant manquantes.")
+    family_id = checks.record_id(family_id, "Famille introuvable.")
     identity = _clean_identity(data)
-    health = {f: _text(data.get("sante") or {}, f, 1000) for f in HEALTH_FIELDS}
+    health = {f: _text(_part(data, "sante"), f, 1000) for f in HEALTH_FIELDS}
     child = Child(
-        family_id=int(family_id), **identity,
+        family_id=family_id, **identity,
         ecole=_text(data, "ecole"), classe=_text(data, "classe", 50),
         lunettes=bool(data.get("lunettes")),
         sante_chiffree=encrypt_health(health),
-        autorisations={a: bool((data.get("autorisations") or {}).get(a)) for a in AUTHORISATIONS},
+        autorisations={a: bool(_part(data, "autorisations").get(a)) for a in AUTHORISATIONS},
         personnes_autorisees=_clean_persons(data.get("personnes_autorisees")))
     session.add(child)
     session.flush()
@@ -117,11 +130,8 @@ def child_dict(child, with_health=False):
 def get_child_row(session, family_id, child_id, for_update=False):
     """The child, if it belongs to the family; otherwise the same NotFound as a missing id,
     so that ids of other families reveal nothing."""
-    try:
-        child_id = int(child_id)
-        family_id = None if family_id is None else int(family_id)
-    except (TypeError, ValueError):
-        raise NotFound(NOT_FOUND) from None
+    child_id = checks.record_id(child_id, NOT_FOUND)
+    family_id = None if family_id is None else checks.record_id(family_id, NOT_FOUND)
     query = sa.select(Child).where(Child.id == child_id)
     if family_id is not None:  # None: the back office, which sees every family
         query = query.where(Child.family_id == family_id)
@@ -134,7 +144,8 @@ def get_child_row(session, family_id, child_id, for_update=False):
 
 
 def list_children(session, family_id):
-    rows = session.scalars(sa.select(Child).where(Child.family_id == int(family_id))
+    family_id = checks.record_id(family_id, "Famille introuvable.")
+    rows = session.scalars(sa.select(Child).where(Child.family_id == family_id)
                            .order_by(Child.date_naissance, Child.id))
     return [child_dict(c) for c in rows]
 
@@ -163,7 +174,7 @@ def revoke_ical_token(session, family_id, child_id):
 
 
 def child_by_ical_token(session, token):
-    if not token or len(token) > 100:
+    if not isinstance(token, str) or not token or len(token) > 100:
         raise NotFound("Agenda introuvable.")
     child = session.scalar(sa.select(Child).where(Child.ical_token_hash == token_hash(token)))
     if child is None:
@@ -185,8 +196,9 @@ def preinscription_dict(row):
 def submit_preinscription(session, family_id, data):
     if not isinstance(data, dict):
         raise ValidationError("Informations de l'enfant manquantes.")
+    family_id = checks.record_id(family_id, "Famille introuvable.")
     identity = _clean_identity(data)
-    row = Preinscription(family_id=int(family_id), **identity, accueil=_text(data, "accueil"),
+    row = Preinscription(family_id=family_id, **identity, accueil=_text(data, "accueil"),
                          commentaire=_text(data, "commentaire", 2000), status="en_traitement")
     session.add(row)
     session.flush()
@@ -198,6 +210,7 @@ def submit_preinscription(session, family_id, data):
 
 def list_preinscriptions(session, status="en_traitement"):
     query = sa.select(Preinscription).order_by(Preinscription.id)
+    status = checks.text(status, "Le statut")
     if status:
         query = query.where(Preinscription.status == status)
     return [preinscription_dict(r) for r in session.scalars(query)]
@@ -206,15 +219,18 @@ def list_preinscriptions(session, status="en_traitement"):
 def decide_preinscription(session, preinscription_id, accept, motif="", child_data=None):
     """Back office: accept (the child is created, with `child_data` completing the record)
     or refuse with a reason."""
-    row = session.scalar(sa.select(Preinscription).where(Preinscription.id == int(preinscription_id))
+    preinscription_id = checks.record_id(preinscription_id, "Demande introuvable.")
+    row = session.scalar(sa.select(Preinscription).where(Preinscription.id == preinscription_id)
                          .with_for_update())
     if row is None:
         raise NotFound("Demande introuvable.")
     if row.status != "en_traitement":
         raise Conflict("Cette demande a déjà été traitée.")
-    motif = str(motif or "").strip()[:500]
+    motif = checks.text(motif, "Le motif")[:500]
     if not accept and not motif:
         raise ValidationError("Veuillez indiquer le motif du refus.")
+    if child_data is not None and not isinstance(child_data, dict):
+        raise ValidationError("Informations de l'enfant illisibles.")
     if accept:
         base = {"nom": row.nom, "prenom": row.prenom, "sexe": row.sexe,
                 "date_naissance": row.date_naissance.isoformat()}

@@ -7,7 +7,8 @@ them. A crash between commit and publish delays the event; it never loses it.
 Handling: `@subscribe(source, type)` wraps nameko's event_handler. The handler runs in one
 transaction with a `processed_events` row keyed by (handler, event id): a redelivered event is
 skipped. A failing handler is retried with back-off, then parked in `failed_events` (visible,
-replayable) instead of being lost or redelivered forever.
+replayable) instead of being lost or redelivered forever. While the database itself is
+unreachable (a restart), events are requeued after a pause and not counted as failures.
 """
 import datetime as dt
 import functools
@@ -192,6 +193,52 @@ class OutboxRelay(DependencyProvider):
         return len(rows)
 
 
+def database_unreachable(exc):
+    """True when `exc` says the database cannot be reached (connection refused or lost,
+    server shutting down or starting up), as opposed to an error of the statement."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    # psycopg gives no SQLSTATE for client-side connection failures; 08xxx: connection
+    # exception; 57P0x: admin/crash shutdown, cannot connect now.
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(exc, sa.exc.OperationalError) and (
+        sqlstate is None or sqlstate.startswith(("08", "57P")))
+
+
+def _rollback_quietly(session):
+    try:
+        session.rollback()
+    except sa.exc.DBAPIError:  # the connection is gone: nothing to roll back
+        pass
+
+
+class _DatabaseOutage:
+    """The pause of the handlers of this process while their database does not answer: it
+    grows with each failure (up to `cap` seconds) and ends with the first event handled.
+    Short cap: a pausing handler holds one of the service's workers, which RPC calls need
+    as soon as the database is back."""
+
+    cap = 2.0
+
+    def __init__(self):
+        self.failures = 0
+
+    def wait_before_requeue(self, handler, event_id):
+        self.failures += 1
+        delay = min(0.25 * 2 ** min(self.failures, 4), self.cap)
+        log.warning("%s: database unreachable, event %s requeued in %.1f s",
+                    handler, event_id, delay)
+        eventlet.sleep(delay)
+
+    def clear(self):
+        self.failures = 0
+
+
+_database_outage = _DatabaseOutage()
+
+
 def subscribe(source, event_type, max_attempts=5):
     """Decorate `handler(self, data, envelope)` of a service with a `db` session dependency.
 
@@ -209,19 +256,28 @@ def subscribe(source, event_type, max_attempts=5):
             handler = f"{self.name}.{handler_name}"
             event_id = envelope["event_id"]
             session = self.db
-            done = session.execute(sa.select(processed_events.c.event_id).where(
-                processed_events.c.handler == handler,
-                processed_events.c.event_id == event_id)).first()
-            if done:
-                return
             try:
+                done = session.execute(sa.select(processed_events.c.event_id).where(
+                    processed_events.c.handler == handler,
+                    processed_events.c.event_id == event_id)).first()
+                if done:
+                    return
                 fn(self, envelope["data"], envelope)
                 session.execute(processed_events.insert().values(handler=handler, event_id=event_id))
                 session.commit()
                 attempts.pop(event_id, None)
+                _database_outage.clear()
             except IntegrityError:
                 session.rollback()  # processed concurrently by another instance
             except Exception as exc:
+                if database_unreachable(exc):
+                    # A restart or failover, not the event's fault. Without a pause nameko
+                    # redelivers it at once, thousands of times a second for as long as the
+                    # outage lasts (a log flood), and counting these attempts would park good
+                    # events in failed_events: wait, then requeue, uncounted.
+                    _rollback_quietly(session)
+                    _database_outage.wait_before_requeue(handler, event_id)
+                    raise
                 session.rollback()
                 count = attempts[event_id] = attempts.get(event_id, 0) + 1
                 if count >= max_attempts:

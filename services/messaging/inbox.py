@@ -6,6 +6,7 @@ import re
 import sqlalchemy as sa
 
 from services.messaging.models import Attachment, Message, Thread
+from services.common import checks
 from services.common.errors import NotFound, ValidationError
 
 SUBJECT_MAX = 200
@@ -28,6 +29,8 @@ def now():
 
 def _text(value, label, maximum):
     value = (value or "").strip() if isinstance(value, str) else ""
+    if "\x00" in value:
+        raise ValidationError(f"{label} : le caractère NUL n'est pas accepté.")
     if not value:
         raise ValidationError(f"{label} est obligatoire.")
     if len(value) > maximum:
@@ -38,6 +41,8 @@ def _text(value, label, maximum):
 def _attachments(items):
     """Decode and check attachments given as [{filename, content_base64}]."""
     items = items or []
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ValidationError("Les pièces jointes sont illisibles.")
     if len(items) > ATTACHMENTS_MAX:
         raise ValidationError(f"{ATTACHMENTS_MAX} pièces jointes au maximum.")
     checked = []
@@ -61,6 +66,7 @@ def _attachments(items):
 
 
 def _add_message(thread, author, author_name, body, attachments):
+    author_name = checks.text(author_name, "L'auteur")[:200]
     message = Message(author=author, author_name=author_name, body=body,
                       attachments=_attachments(attachments), created_at=now())
     thread.messages.append(message)
@@ -73,8 +79,10 @@ def start_thread(session, family_id, structure, subject, body, author, author_na
     """A new thread, started by the family (to a structure) or by a structure."""
     if not isinstance(structure, dict) or not structure.get("id") or not structure.get("nom"):
         raise ValidationError("Veuillez choisir la structure destinataire.")
-    thread = Thread(family_id=family_id, structure_id=int(structure["id"]),
-                    structure_name=str(structure["nom"])[:200],
+    family_id = checks.record_id(family_id, "Famille introuvable.")
+    thread = Thread(family_id=family_id,
+                    structure_id=checks.record_id(structure["id"], "Structure introuvable."),
+                    structure_name=checks.text(structure["nom"], "La structure")[:200],
                     subject=_text(subject, "L'objet", SUBJECT_MAX), started_by=author)
     _add_message(thread, author, author_name, _text(body, "Le message", BODY_MAX), attachments)
     session.add(thread)
@@ -84,14 +92,14 @@ def start_thread(session, family_id, structure, subject, body, author, author_na
 
 def family_thread(session, family_id, thread_id):
     """The thread if it is this family's; the same refusal when it exists for another."""
-    thread = session.get(Thread, thread_id) if isinstance(thread_id, int) else None
+    thread = session.get(Thread, checks.record_id(thread_id, "Ce message est introuvable."))
     if thread is None or thread.family_id != family_id:
         raise NotFound("Ce message est introuvable.")
     return thread
 
 
 def structure_thread(session, structure_id, thread_id):
-    thread = session.get(Thread, thread_id) if isinstance(thread_id, int) else None
+    thread = session.get(Thread, checks.record_id(thread_id, "Ce message est introuvable."))
     if thread is None or thread.structure_id != structure_id:
         raise NotFound("Ce message est introuvable.")
     return thread
@@ -115,6 +123,7 @@ def mark_read(thread, reader):
 
 
 def unread_count(session, family_id):
+    family_id = checks.record_id(family_id, "Famille introuvable.")
     return session.scalar(
         sa.select(sa.func.count(Message.id)).join(Thread)
         .where(Thread.family_id == family_id, Thread.deleted_by_family_at.is_(None),
@@ -126,6 +135,7 @@ def family_threads(session, family_id, box):
     (with the replies they got); supprimes: deleted ones."""
     if box not in BOXES:
         raise ValidationError("Dossier inconnu.")
+    family_id = checks.record_id(family_id, "Famille introuvable.")
     query = sa.select(Thread).where(Thread.family_id == family_id)
     if box == "supprimes":
         query = query.where(Thread.deleted_by_family_at.is_not(None))
@@ -139,16 +149,20 @@ def family_threads(session, family_id, box):
 
 
 def structure_threads(session, structure_id):
+    structure_id = checks.record_id(structure_id, "Structure introuvable.")
     return session.scalars(sa.select(Thread).where(Thread.structure_id == structure_id)
                            .order_by(Thread.last_message_at.desc())).all()
 
 
 def attachment_of_family(session, family_id, attachment_id):
-    attachment = session.get(Attachment, attachment_id) if isinstance(attachment_id, int) else None
-    if attachment is None:
+    """The attachment if it is in one of the family's threads; another family's gets the same
+    answer as a missing one, so ids of other families cannot be probed."""
+    attachment_id = checks.record_id(attachment_id, "Pièce jointe introuvable.")
+    attachment = session.get(Attachment, attachment_id)
+    message = session.get(Message, attachment.message_id) if attachment else None
+    thread = session.get(Thread, message.thread_id) if message else None
+    if thread is None or thread.family_id != family_id:
         raise NotFound("Pièce jointe introuvable.")
-    message = session.get(Message, attachment.message_id)
-    family_thread(session, family_id, message.thread_id)
     return attachment
 
 

@@ -7,6 +7,7 @@ recorded only (no SMS gateway), when the family allows them.
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from services.common import checks
 from services.messaging.models import Contact, Notification
 
 EMAIL, SMS = "courriel", "sms"
@@ -17,7 +18,8 @@ def save_contact(session, family):
     person = family.get("responsable") or {}
     values = {
         "numero": family["numero"],
-        "nom_complet": f"{person.get('prenom', '')} {person.get('nom', '')}".strip(),
+        # 100 + 100 characters and a space: cut to the column's 200
+        "nom_complet": f"{person.get('prenom', '')} {person.get('nom', '')}".strip()[:200],
         "email": person.get("email") or "",
         "mobile": person.get("mobile") or "",
         "autorisation_courriel": bool(person.get("autorisation_courriel")),
@@ -33,6 +35,7 @@ def notify(session, cause, family_id, subject, body, sms_text=None, email=None):
     `email` overrides the address (the one a parent typed for a payment receipt).
     Returns the statuses queued, e.g. {"courriel": "a_envoyer", "sms": "non_autorise"}.
     """
+    subject = subject[:300]  # the column's length: names and subjects make it up, up to 422
     contact = session.get(Contact, family_id)
     allowed_email = bool(contact and contact.autorisation_courriel)
     address = email or (contact.email if contact else "")
@@ -57,6 +60,7 @@ def notify(session, cause, family_id, subject, body, sms_text=None, email=None):
 
 
 def family_notifications(session, family_id):
+    family_id = checks.record_id(family_id, "Famille introuvable.")
     return session.scalars(sa.select(Notification).where(Notification.family_id == family_id)
                            .order_by(Notification.id)).all()
 

@@ -5,6 +5,7 @@ import base64
 import sqlalchemy as sa
 from nameko.rpc import rpc
 
+from services.common import checks
 from services.common import settings as settings_module
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationError
@@ -113,9 +114,10 @@ class MessagingService:
     @rpc(expected_exceptions=EXPECTED)
     def broadcast(self, family_ids, structure, subject, body):
         """The same message to several families (one thread each)."""
-        if not family_ids:
+        if not family_ids or not isinstance(family_ids, list):
             raise ValidationError("Aucune famille destinataire.")
-        return self._send_from_structure(sorted(set(family_ids)), structure, subject, body)
+        family_ids = {checks.record_id(f, "Famille introuvable.") for f in family_ids}
+        return self._send_from_structure(sorted(family_ids), structure, subject, body)
 
     @rpc(expected_exceptions=EXPECTED)
     def broadcast_to_prestation(self, prestation_id, structure, subject, body):
@@ -195,7 +197,7 @@ class MessagingService:
     # --- helpers -------------------------------------------------------------------------------
 
     def _family_name(self, family_id):
-        contact = self.db.get(Contact, family_id)
+        contact = self.db.get(Contact, checks.record_id(family_id, "Famille introuvable."))
         return contact.nom_complet if contact and contact.nom_complet else "Famille"
 
     def _request_decided(self, data, envelope):

@@ -15,6 +15,8 @@ class Field:
     choices: tuple = ()  # (value, label) pairs of a "choice"
     sensitive: bool = False  # encrypted at rest, masked on screen and in events
     help: str = ""
+    # Characters at most (validation.py's default otherwise): what the owner's column holds.
+    max_length: int = 0
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,14 @@ def _contact_fields(person_label):
     return (
         Field("adresse", "Adresse", required=True),
         Field("code_postal", "Code postal", check="postal_code", required=True),
-        Field("ville", "Ville", required=True),
+        Field("ville", "Ville", required=True, max_length=100),
         Field("telephone_domicile", "Téléphone domicile", check="phone"),
         Field("telephone_prof", "Téléphone prof.", check="phone"),
         Field("mobile", "Mobile", check="phone"),
-        Field("email", "Email", check="email"),
-        Field("csp", "CSP"),
-        Field("profession", "Profession"),
-        Field("employeur", "Employeur"),
+        Field("email", "Email", check="email", max_length=254),
+        Field("csp", "CSP", max_length=100),
+        Field("profession", "Profession", max_length=100),
+        Field("employeur", "Employeur", max_length=200),
         Field("adresse_employeur", "Adresse employeur"),
         Field("autorisation_sms", "Autorisation SMS", kind="bool",
               help=f"Recevoir les informations par SMS sur le mobile du {person_label}."),
@@ -65,12 +67,13 @@ HEALTH = (("allergies", "Allergies"), ("regime_alimentaire", "Régime alimentair
 
 KINDS = (
     Kind("responsable", "Informations responsable", "Responsable", FAMILLE, (
-        Field("qualite", "Qualité"), Field("situation", "Situation"),
+        Field("qualite", "Qualité", max_length=50), Field("situation", "Situation", max_length=50),
         *_contact_fields("responsable")), columns=("qualite", *PERSON_COLUMNS)),
     Kind("conjoint", "Informations conjoint", "Conjoint", FAMILLE, (
         Field("civilite", "Civilité", kind="choice",
               choices=(("", "—"), ("Madame", "Madame"), ("Monsieur", "Monsieur"))),
-        Field("nom", "Nom", required=True), Field("prenom", "Prénom", required=True),
+        Field("nom", "Nom", required=True, max_length=100),
+        Field("prenom", "Prénom", required=True, max_length=100),
         *_contact_fields("conjoint")), columns=("nom", "prenom", *PERSON_COLUMNS)),
     Kind("fiscales", "Informations fiscales", "Fiscales", FAMILLE, (
         Field("revenu_fiscal_reference", "Revenu fiscal de référence (€)", check="amount",
@@ -83,8 +86,8 @@ KINDS = (
               help="Obligatoire pour le régime général et la MSA."),
         Field("quotient_familial", "Quotient familial", check="qf"))),
     Kind("bancaires", "Coordonnées bancaires", "Bancaires", FAMILLE, (
-        Field("titulaire_compte", "Titulaire du compte", required=True),
-        Field("nom_banque", "Nom banque"),
+        Field("titulaire_compte", "Titulaire du compte", required=True, max_length=200),
+        Field("nom_banque", "Nom banque", max_length=100),
         Field("iban", "IBAN", check="iban", required=True, sensitive=True,
               help="L'IBAN complet, par exemple FR76 3000 6000 0112 3456 7890 189."),
         Field("bic", "BIC", check="bic", required=True, help="8 ou 11 caractères."),

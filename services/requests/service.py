@@ -55,8 +55,7 @@ class RequestsService:
         """The form of a request pre-filled with today's values (the IBAN masked), and
         whether one of that kind is already pending."""
         kind, values, subject = self._record(family_id, code, child_id)
-        pending = workflow.pending_id(self.db, int(family_id), kind,
-                                    int(child_id) if child_id else None)
+        pending = workflow.pending_id(self.db, family_id, kind, child_id)
         return {"kind": kind.as_dict(), "values": values, "subject": subject,
                 "pending": bool(pending)}
 

@@ -3,6 +3,7 @@
 import re
 from decimal import Decimal, InvalidOperation
 
+from services.common import checks
 from services.common.errors import ValidationError
 
 MAX_TEXT = 300
@@ -80,7 +81,8 @@ def _check(field, value, errors):
             parts = Decimal(value.replace(",", "."))
         except InvalidOperation:
             parts = None
-        if parts is None or not (Decimal("0.5") <= parts <= 20) or parts % Decimal("0.25"):
+        if parts is None or not parts.is_finite() or not (Decimal("0.5") <= parts <= 20) \
+                or parts % Decimal("0.25"):
             errors.append(f"{label} : indiquez un nombre de parts entre 0,5 et 20, par quart "
                           "de part (ex. : 2,5).")
             return value
@@ -90,14 +92,26 @@ def _check(field, value, errors):
     return value
 
 
+def _text(raw, label, limit, errors):
+    """The text typed, cut at `limit`; "" and a message in `errors` when it cannot be one."""
+    try:
+        return checks.text(raw or "", label)[:limit]
+    except ValidationError as exc:
+        errors.extend(exc.messages)
+        return ""
+
+
 def _persons(raw, errors):
     clean = []
+    if not isinstance(raw or [], list):
+        errors.append("Personnes autorisées : une liste de personnes est attendue.")
+        return clean
     for index, person in enumerate(raw or [], start=1):
         if not isinstance(person, dict):
             continue
-        nom = str(person.get("nom") or "").strip()[:100]
-        lien = str(person.get("lien") or "").strip()[:50]
-        telephone = str(person.get("telephone") or "").strip()[:30]
+        nom = _text(person.get("nom"), f"Personne {index}", 100, errors)
+        lien = _text(person.get("lien"), f"Personne {index}", 50, errors)
+        telephone = _text(person.get("telephone"), f"Personne {index}", 30, errors)
         if not (nom or lien or telephone):
             continue  # an empty line of the form
         if not nom:
@@ -128,7 +142,11 @@ def clean(kind, values):
         if field.kind == "persons":
             result[field.name] = _persons(raw, errors)
             continue
-        value = str(raw or "").strip()[:MAX_LONG_TEXT if field.kind == "textarea" else MAX_TEXT]
+        value = _text(raw, field.label, None, errors)
+        maximum = field.max_length or (MAX_LONG_TEXT if field.kind == "textarea" else MAX_TEXT)
+        if len(value) > maximum:
+            errors.append(f"{field.label} : {maximum} caractères au plus.")
+            continue
         if field.kind == "choice" and value not in {v for v, _ in field.choices}:
             errors.append(f"{field.label} : choisissez une valeur de la liste.")
         elif not value:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.exc import IntegrityError
 
-from services.common import crypto
+from services.common import checks, crypto
 from services.common import settings as settings_module
 from services.common.errors import Conflict, NotFound, ValidationError
 from services.common.events import add_event
@@ -33,7 +33,7 @@ def _key():
 
 
 def get_kind(code, from_portal=True):
-    kind = kinds.get(code)
+    kind = kinds.get(code) if isinstance(code, str) else None
     if kind is None or (from_portal and not kind.from_portal):
         raise ValidationError("Type de demande inconnu.")
     return kind
@@ -105,7 +105,16 @@ def _split_sensitive(kind, old, new):
     return masked_old, masked_new, crypto.encrypt(_key(), secret)
 
 
+def _ids(family_id, kind, child_id):
+    """(family_id, child_id) as ints; child_id None for a request about the family record."""
+    family_id = checks.record_id(family_id, "Famille introuvable.")
+    if kind.category != kinds.ENFANT:
+        return family_id, None
+    return family_id, checks.record_id(child_id, "Enfant introuvable.")
+
+
 def pending_id(session, family_id, kind, child_id):
+    family_id, child_id = _ids(family_id, kind, child_id)
     return session.scalar(sa.select(ChangeRequest.id).where(
         ChangeRequest.family_id == family_id, ChangeRequest.type == kind.code,
         sa.func.coalesce(ChangeRequest.child_id, 0) == (child_id or 0),
@@ -116,8 +125,7 @@ def submit(session, family_id, code, values, current, subject, child_id=None, at
     """A family's request; `current` is the record today (the old values). Accepted at once
     when the collectivity auto-accepts this kind."""
     kind = get_kind(code)
-    family_id = int(family_id)
-    child_id = int(child_id) if kind.category == kinds.ENFANT else None
+    family_id, child_id = _ids(family_id, kind, child_id)
     new = validation.clean(kind, values)
     if all(_same(f, current.get(f.name), new[f.name]) for f in kind.fields):
         raise ValidationError("Aucune modification : les informations saisies sont identiques "
@@ -147,12 +155,10 @@ def submit(session, family_id, code, values, current, subject, child_id=None, at
 # --- deciding -----------------------------------------------------------------------------------
 
 def get_row(session, request_id, for_update=False, family_id=None):
-    try:
-        query = sa.select(ChangeRequest).where(ChangeRequest.id == int(request_id))
-    except (TypeError, ValueError):
-        raise NotFound(NOT_FOUND) from None
+    request_id = checks.record_id(request_id, NOT_FOUND)
+    query = sa.select(ChangeRequest).where(ChangeRequest.id == request_id)
     if family_id is not None:  # a family sees its own requests only, others are "not found"
-        query = query.where(ChangeRequest.family_id == int(family_id))
+        query = query.where(ChangeRequest.family_id == checks.record_id(family_id, NOT_FOUND))
     row = session.scalar(query.with_for_update() if for_update else query)
     if row is None:
         raise NotFound(NOT_FOUND)
@@ -181,7 +187,7 @@ def _decide(session, row, accept, motif, at, auto=False):
 
 def decide(session, request_id, accept, motif="", at=None):
     """Back office: accept (the owner applies it on the event) or refuse with a reason."""
-    motif = str(motif or "").strip()[:500]
+    motif = checks.text(motif, "Le motif")[:500]
     if not accept and not motif:
         raise ValidationError("Veuillez indiquer le motif du refus.")
     row = get_row(session, request_id, for_update=True)
@@ -247,7 +253,9 @@ def family_requests(session, family_id, category=None, code=None, today=None):
     today = today or dt.datetime.now(PARIS).date()
     since = dt.datetime.combine(today - relativedelta(months=1), dt.time(), tzinfo=PARIS)
     when = sa.func.coalesce(ChangeRequest.requested_at, ChangeRequest.decided_at)
-    query = (sa.select(ChangeRequest).where(ChangeRequest.family_id == int(family_id))
+    family_id = checks.record_id(family_id, "Famille introuvable.")
+    category, code = checks.text(category, "La catégorie"), checks.text(code, "Le type")
+    query = (sa.select(ChangeRequest).where(ChangeRequest.family_id == family_id)
              .where(sa.or_(ChangeRequest.status == "en_attente", when >= since))
              .order_by(when.desc(), ChangeRequest.id.desc()))
     if category:
@@ -269,10 +277,11 @@ def pending(session, code=None, start=None, end=None):
             continue
         try:
             moment = dt.datetime.combine(dt.date.fromisoformat(str(day)), dt.time(), tzinfo=PARIS)
-        except ValueError:
+            next_day = moment + dt.timedelta(days=1)
+        except (ValueError, OverflowError):
             raise ValidationError("Date invalide : utilisez le format AAAA-MM-JJ.") from None
         query = query.where(ChangeRequest.requested_at >= moment if compare == "start"
-                            else ChangeRequest.requested_at < moment + dt.timedelta(days=1))
+                            else ChangeRequest.requested_at < next_day)
     return [request_dict(r) for r in session.scalars(query)]
 
 
@@ -285,7 +294,10 @@ def get_settings(session):
 
 def update_settings(session, auto_accept):
     """The kinds the collectivity accepts at once, without the back office."""
-    codes = sorted(set(auto_accept or []))
+    auto_accept = auto_accept or []
+    if not isinstance(auto_accept, list) or not all(isinstance(c, str) for c in auto_accept):
+        raise ValidationError("Les types de demande acceptés d'office sont une liste de codes.")
+    codes = sorted(set(auto_accept))
     unknown = [c for c in codes if not (kinds.get(c) and kinds.get(c).from_portal)]
     if unknown:
         raise ValidationError(f"Type(s) de demande inconnu(s) : {', '.join(unknown)}.")

@@ -19,18 +19,9 @@ from services.common.events import (declare_topology, event_exchange, failed_eve
 from services.common.rpc import RpcClient, wait_until_healthy
 from tests.support import listener
 from tests.support.families import create_family, ensure_demo
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(predicate, timeout=20, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +185,21 @@ def test_events_outside_the_contracts_are_refused(accounts_db):
     from services.common.events import add_event
     with Session(accounts_db) as session, pytest.raises(KeyError):
         add_event(session, "accounts", "family.vanished", {})
+
+
+def test_only_an_unreachable_database_makes_handlers_wait_uncounted():
+    """A handler waits out a database restart (not counted toward failed_events), but an error
+    of its own statements still counts."""
+    import psycopg
+
+    from services.common.events import database_unreachable
+
+    def wrapped(orig, cls=sa.exc.OperationalError):
+        return cls("SELECT 1", {}, orig)
+    assert database_unreachable(wrapped(psycopg.OperationalError("connection refused")))
+    assert database_unreachable(wrapped(psycopg.errors.AdminShutdown("terminating connection")))
+    assert database_unreachable(wrapped(psycopg.errors.CannotConnectNow("starting up")))
+    assert not database_unreachable(wrapped(psycopg.errors.DeadlockDetected("deadlock")))
+    assert not database_unreachable(wrapped(psycopg.errors.UniqueViolation("duplicate"),
+                                            sa.exc.IntegrityError))
+    assert not database_unreachable(ValueError("bad data"))

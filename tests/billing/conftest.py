@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from kombu import Connection, Producer
 
 from services.billing import demo as billing_demo
@@ -25,16 +24,6 @@ _ids = itertools.count(1)
 def unique_id():
     """Distinct ids for children and bookings of one session."""
     return int(time.time() * 1000) % 10 ** 9 * 1000 + next(_ids)
-
-
-def wait_for(predicate, timeout=20, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ import sqlalchemy as sa
 
 from services.billing.models import Attendance, Booking, Family
 from services.common.events import processed_events
-from tests.billing.conftest import children_event, day_data, unique_id, wait_for
+from tests.billing.conftest import children_event, day_data, unique_id
+from tests.support.waiting import wait_for
 from tests.support.families import create_family
 
 

@@ -12,7 +12,8 @@ from services.billing import copies, invoicing, tariffs
 from services.billing.models import Invoice, InvoicePdf, Tariff, TariffBracket
 from services.billing.money import money
 from services.common.events import outbox_events
-from tests.billing.conftest import ROOT, billing_family, unique_id, wait_for
+from tests.billing.conftest import ROOT, billing_family, unique_id
+from tests.support.waiting import wait_for
 
 ISSUED = dt.date(2031, 2, 5)
 

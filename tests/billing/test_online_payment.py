@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from services.billing import copies, invoicing
 from services.billing.models import Invoice, OnlineTransaction, Payment
 from services.common.events import outbox_events
-from tests.billing.conftest import unique_id, wait_for
+from tests.billing.conftest import unique_id
+from tests.support.waiting import wait_for
 from tests.support.web import login, text
 from tests.support.families import create_family
 
@@ -236,3 +237,112 @@ def test_online_payment_off_hides_the_card_and_refuses(payer, bo):
         assert "Le paiement en ligne n'est pas proposé par votre collectivité." in text(page)
     finally:
         bo.call("billing", "update_settings", online_payment=True)
+
+
+DISORDER_PERIODS = ("2032-01", "2032-02")  # this test's invoices only
+
+
+def _family_with_invoices(bo, db, index, meals):
+    """A family with one invoice per period of DISORDER_PERIODS, of `meals[i]` meals each."""
+    family = create_family(bo, nom="DESORDRE", prenom=f"FAMILLE{index}", password="Famille2026",
+                           email=f"desordre{index}@example.org", code_postal="31400")
+    family_id = family["family_id"]
+    assert wait_for(lambda: db.get(copies.Family, family_id) or db.rollback())
+    child = unique_id()
+    for period, count in zip(DISORDER_PERIODS, meals):
+        for day in range(8, 8 + count):
+            copies.apply_booking_confirmed(db, {
+                "family_id": family_id, "child_id": child, "child_name": f"ENFANT{index} DESORDRE",
+                "structure": "S", "prestation_code": "RESTAURATION",
+                "prestation": "Garderie périscolaire Restauration scolaire", "unit": "repas",
+                "date": f"{period}-{day:02d}", "responsable": f"DESORDRE FAMILLE{index}",
+                "booking_id": unique_id()})
+    db.commit()
+    return family
+
+
+def _pay_online(app, stub, family, invoices):
+    """One parent pays their invoices one after the other: [(invoice, card, action)] → the
+    idOps, in the same order."""
+    web = app.test_client()
+    assert login(web, family["identifiant"], family["password"]).status_code == 302
+    idops = []
+    for invoice, card, action in invoices:
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          web.get(f"/paiement/facture/{invoice.id}").text).group(1)
+        started = web.post(f"/paiement/facture/{invoice.id}", data={
+            "email": f"recu{invoice.id}@example.org", "csrf_token": token})
+        assert started.status_code == 303, text(started)
+        idop = parse_qs(urlsplit(started.headers["Location"]).query)["idop"][0]
+        pay_at_stub(stub, idop, card, action)
+        idops.append(idop)
+    return idops
+
+
+def test_notifications_duplicated_delayed_and_reordered_pay_each_invoice_once(
+        bo, db, demo_billing, live_gateway, stub_normal, app):
+    """Several families pay several invoices at once; the bank holds every notification, then
+    sends them late, newest first, three times over. Each invoice is paid once, by its own
+    payment; the refused and the cancelled ones record nothing."""
+    bo.call("billing", "update_settings", online_payment=True)
+    families = [_family_with_invoices(bo, db, i, (i + 1, i + 2)) for i in range(4)]
+    for period in DISORDER_PERIODS:
+        invoicing.run_period(db, period, issued_on=dt.date(2032, int(period[-2:]) + 1, 3))
+    invoices = {f["family_id"]: db.scalars(sa.select(Invoice).where(
+        Invoice.family_id == f["family_id"]).order_by(Invoice.period_start)).all()
+        for f in families}
+    assert all(len(found) == 2 for found in invoices.values())
+    accepted, refused, cancelled = ("4111 1111 1111 1111", "payer"), \
+        ("4000 0000 0000 0002", "payer"), ("", "annuler")
+    plans = {f["family_id"]: [accepted, accepted] for f in families}
+    plans[families[0]["family_id"]][1] = refused
+    plans[families[1]["family_id"]][0] = cancelled
+    operations = sum(len(plan) for plan in plans.values())
+    stub_normal.control("notifications", {"mode": "desordre", "hold": operations, "copies": 3,
+                                          "delay": 0.3})
+
+    def pay(family):
+        plan = plans[family["family_id"]]
+        return family, _pay_online(app, stub_normal, family, [
+            (invoice, *step) for invoice, step in zip(invoices[family["family_id"]], plan)])
+    with concurrent.futures.ThreadPoolExecutor(len(families)) as pool:
+        paid = list(pool.map(pay, families))
+    expected = {}  # idop -> (family, invoice, outcome)
+    for family, idops in paid:
+        for idop, invoice, step in zip(idops, invoices[family["family_id"]],
+                                       plans[family["family_id"]]):
+            expected[idop] = (family["family_id"], invoice, {accepted: "paid", refused: "refused",
+                                                             cancelled: "cancelled"}[step])
+
+    assert wait_for(lambda: all(stub_normal.operation(idop)["acknowledged"] == 3
+                                for idop in expected), timeout=30)
+    state = requests.get(f"{stub_normal.url}/controle/notifications", timeout=5).json()
+    (batch,) = state["released"]  # held until the last payment, then newest first, 3 rounds
+    assert sorted(batch) == sorted(expected) and state["held"] == []
+    assert state["delivered"] == list(reversed(batch)) * 3
+
+    db.rollback()
+    family_ids = [f["family_id"] for f in families]
+    payments = db.scalars(sa.select(Payment).where(Payment.family_id.in_(family_ids))).all()
+    for idop, (family_id, invoice, outcome) in expected.items():
+        tx = transaction(db, idop)
+        assert (tx.family_id, tx.invoice_id, tx.status) == (family_id, invoice.id, outcome)
+        mine = [p for p in payments if p.invoice_id == invoice.id]
+        if outcome == "paid":
+            (payment,) = mine  # exactly once, by its own transaction
+            assert (payment.transaction_id, payment.family_id, payment.amount) == \
+                (tx.id, family_id, invoice.total)
+        else:
+            assert mine == []
+    paid_count = sum(outcome == "paid" for _, _, outcome in expected.values())
+    assert len(payments) == paid_count  # no other payment, none on another invoice
+    with db.get_bind().connect() as conn:  # one payment.recorded event each
+        recorded = conn.scalars(sa.select(
+            outbox_events.c.payload["data"]["payment_id"].as_integer()).where(
+            outbox_events.c.event_type == "payment.recorded",
+            outbox_events.c.payload["data"]["family_id"].as_integer().in_(family_ids))).all()
+    assert sorted(recorded) == sorted(p.id for p in payments)
+    for family_id in invoices:
+        unpaid = {i["numero"] for i in bo.call("billing", "unpaid_invoices", family_id)["invoices"]}
+        assert unpaid == {invoice.numero for idop, (fid, invoice, outcome) in expected.items()
+                          if fid == family_id and outcome != "paid"}

@@ -27,6 +27,7 @@ from services.billing import demo as billing_demo
 from services.children import demo as children_demo
 from tests.children.conftest import make_child, make_prestation, unique_code
 from tests.support.families import create_family
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -218,16 +219,6 @@ def phone(driver, portal):
     browser = Browser(driver, portal, PHONE)
     yield browser
     driver.set_window_size(*DESKTOP)
-
-
-def wait_for(predicate, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from services.common.rpc import RpcClient
 from tests.children.conftest import make_child, make_prestation, next_day, open_school_day, unique_code
 from tests.support.families import create_family
 from tests.support.web import login, text
+from tests.support.waiting import wait_for
 
 RECONNECT_LIMIT = 30  # seconds, from the broker being back
 
@@ -57,16 +58,6 @@ def _start_broker(timeout=120):
     raise RuntimeError("RabbitMQ did not come back")
 
 
-def wait_until(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    return predicate()
-
-
 def test_broker_killed_during_bookings_loses_nothing(settings, services, backoffice, app,
                                                      local_broker):
     structure = backoffice.call("children", "create_structure", unique_code("Panne réseau"))
@@ -98,12 +89,12 @@ def test_broker_killed_during_bookings_loses_nothing(settings, services, backoff
         client = RpcClient(settings, size=1, timeout=2, circuit_seconds=0)
         try:
             for name in services.names:
-                assert wait_until(lambda: _healthy(client, name), RECONNECT_LIMIT), name
+                assert wait_for(lambda: _healthy(client, name), RECONNECT_LIMIT), name
         finally:
             client.close()
         web = app.test_client()
         app.extensions["rpc"].open_circuits.clear()
-        assert wait_until(lambda: login(web, family["identifiant"], "Famille2026").status_code == 302,
+        assert wait_for(lambda: login(web, family["identifiant"], "Famille2026").status_code == 302,
                           RECONNECT_LIMIT)
         assert "COUPURE" in text(web.get("/accueil"))
         assert time.monotonic() - back < RECONNECT_LIMIT + 5
@@ -121,7 +112,7 @@ def test_broker_killed_during_bookings_loses_nothing(settings, services, backoff
             with billing_engine.connect() as conn:
                 return set(conn.scalars(sa.select(BilledBooking.booking_id).where(
                     BilledBooking.booking_id.in_(confirmed))))
-        assert wait_until(lambda: billed() == confirmed, 30), "billing lost bookings"
+        assert wait_for(lambda: billed() == confirmed, 30), "billing lost bookings"
         with children_engine.connect() as conn:
             assert conn.scalar(sa.select(sa.func.count()).select_from(outbox_events)
                                .where(outbox_events.c.published_at.is_(None))) == 0

@@ -4,7 +4,6 @@ pages."""
 import base64
 import datetime as dt
 import io
-import time
 
 import pypdf
 import pytest
@@ -15,17 +14,9 @@ from services.children import calendar
 from tests.children.conftest import make_child, make_prestation, unique_code
 from tests.support.families import create_family
 from tests.support.web import login, text
+from tests.support.waiting import wait_for
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-
-
-def wait_for(predicate, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
 
 
 def pdf_text(response):

@@ -10,10 +10,12 @@ from kombu import Connection, Producer
 from services.common.errors import NotFound, ValidationError
 from services.common.events import event_exchange
 from services.messaging.models import Thread
-from tests.support.messaging import contact_known, notifications_of, wait_until
+from tests.support.messaging import contact_known, notifications_of
 from tests.support.families import create_family
+from tests.support.waiting import wait_for
 
-ALSH = {"id": 1, "nom": "Accueil de Loisirs"}
+# A made-up structure: an id no structure created by other tests has (they would see its threads).
+ALSH = {"id": 990001, "nom": "Accueil de Loisirs"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 
 
@@ -72,7 +74,7 @@ def test_delete_and_restore(backoffice, messaging_db):
 def test_no_email_without_the_courriel_authorisation(backoffice, messaging_db, mail_sink):
     parent = new_parent(backoffice, messaging_db, "refus@example.org", courriel=False, sms=False)
     backoffice.call("messaging", "send_to_family", parent["family_id"], ALSH, "Info", "Texte")
-    rows = wait_until(lambda: notifications_of(messaging_db, parent["family_id"]))
+    rows = wait_for(lambda: notifications_of(messaging_db, parent["family_id"]))
     assert {(n.channel, n.status) for n in rows} == {("courriel", "non_autorise"),
                                                      ("sms", "non_autorise")}
     time.sleep(1.5)  # the sender loop runs every second: nothing goes out
@@ -112,7 +114,7 @@ def test_a_mail_server_down_delays_the_email_without_losing_it(backoffice, messa
     mail_sink.stop()
     try:
         backoffice.call("messaging", "send_to_family", parent["family_id"], ALSH, "Panne", "Texte")
-        failed = wait_until(lambda: [n for n in notifications_of(messaging_db, parent["family_id"])
+        failed = wait_for(lambda: [n for n in notifications_of(messaging_db, parent["family_id"])
                                      if n.channel == "courriel" and n.attempts >= 1])
         assert failed and failed[0].status == "a_envoyer" and failed[0].last_error
     finally:

@@ -7,7 +7,8 @@ from kombu import Connection, Producer
 
 from services.common.events import event_exchange
 from tests.support.families import create_family
-from tests.support.messaging import contact_known, notifications_of, wait_until
+from tests.support.messaging import contact_known, notifications_of
+from tests.support.waiting import wait_for
 
 
 def publish(settings, source, event_type, data, times=1):
@@ -66,7 +67,7 @@ def test_a_refused_request_names_its_reason_and_honours_sms_consent(settings, ba
         "motif": "", "motif_refus": "Complet"})
     [mail] = mail_sink.wait_for("demande@example.org")
     assert "refusée" in mail["Subject"] and "Motif : Complet" in mail.get_content()
-    rows = wait_until(lambda: [n for n in notifications_of(messaging_db, family["family_id"])
+    rows = wait_for(lambda: [n for n in notifications_of(messaging_db, family["family_id"])
                                if n.channel == "sms"])
     assert rows[0].status == "sms_journalise" and "refusée" in rows[0].body
 

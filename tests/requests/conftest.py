@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from services.common.db import make_engine
 from tests.support.families import create_family
-from tests.support.messaging import wait_until
+from tests.support.waiting import wait_for
 from tests.support.web import csrf_token, login, text
 
 ADDRESS = {"adresse": "12 RUE DES BONBONS", "code_postal": "31400", "ville": "SAINT - JEAN",
@@ -95,7 +95,7 @@ def post_request(client, path, backoffice, family_id, code, child_id=None, **cha
 
 def wait_page(client, path, words, timeout=20):
     """The page once the owner applied the accepted request (events are asynchronous)."""
-    shown = wait_until(lambda: (lambda t: all(w in t for w in words) and t)(text(client.get(path))),
+    shown = wait_for(lambda: (lambda t: all(w in t for w in words) and t)(text(client.get(path))),
                        timeout=timeout)
     assert shown, f"{path} never showed {words}: {text(client.get(path))}"
     return shown

@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.requests.conftest import post_request, stored_requests, wait_page
-from tests.support.messaging import notifications_of, wait_until
+from tests.support.messaging import notifications_of
 from tests.support.web import text
+from tests.support.waiting import wait_for
 
 IBAN = "FR7630006000011234567890189"
 
@@ -95,7 +96,7 @@ def test_family_request_accepted_then_refused(code, parent, backoffice, family, 
         subjects = [n.subject for n in notifications_of(messaging_db, family_id)
                     if n.channel == "courriel"]
         return len(subjects) >= 2 and subjects
-    subjects = wait_until(told)
+    subjects = wait_for(told)
     label = pending["label"]
     assert subjects.count(f"Votre demande a été acceptée : {label}") == 1
     assert subjects.count(f"Votre demande a été refusée : {label}") == 1
@@ -116,7 +117,7 @@ def test_quotient_familial_reaches_billing_and_direct_debit_creates_a_mandate(
         with billing_db.connect() as conn:
             return conn.scalar(sa.select(BillingFamily.quotient_familial)
                                .where(BillingFamily.id == family_id))
-    assert wait_until(lambda: billing_qf() == 640), billing_qf()
+    assert wait_for(lambda: billing_qf() == 640), billing_qf()
 
     post_request(parent, "/mon-compte/demande/bancaires", backoffice, family_id, "bancaires",
                  titulaire_compte="ROUX NINA", iban=IBAN, bic="BNPAFRPP",
@@ -125,7 +126,7 @@ def test_quotient_familial_reaches_billing_and_direct_debit_creates_a_mandate(
               if r["family_id"] == family_id]
     assert backoffice.call("billing", "mandates", family_id) == []  # not before acceptance
     backoffice.call("requests", "accept_request", bank["id"])
-    mandates = wait_until(lambda: backoffice.call("billing", "mandates", family_id))
+    mandates = wait_for(lambda: backoffice.call("billing", "mandates", family_id))
     [mandate] = mandates
     assert mandate["status"] == "actif" and mandate["iban"] == "••••0189"
     assert mandate["bic"] == "BNPAFRPP" and mandate["titulaire"] == "ROUX NINA"
@@ -138,7 +139,7 @@ def test_quotient_familial_reaches_billing_and_direct_debit_creates_a_mandate(
     [stop] = [r for r in backoffice.call("requests", "pending_requests", "bancaires")
               if r["family_id"] == family_id]
     backoffice.call("requests", "accept_request", stop["id"])
-    assert wait_until(lambda: backoffice.call("billing", "mandates", family_id)[0]["status"]
+    assert wait_for(lambda: backoffice.call("billing", "mandates", family_id)[0]["status"]
                       == "revoque")
 
     # The IBAN is nowhere in clear: not in accounts, billing or requests tables.

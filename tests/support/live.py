@@ -6,23 +6,14 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from waitress.server import create_server
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _wait_for(predicate, timeout=20, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 class Stub:
@@ -51,7 +42,7 @@ def bank_stub(settings, tmp_path_factory):
             return requests.get(f"{url}/sante", timeout=1).ok
         except requests.RequestException:
             return False
-    assert _wait_for(up, timeout=20), "the bank stub did not start"
+    assert wait_for(up, timeout=20), "the bank stub did not start"
     yield Stub(url)
     process.terminate()
     process.wait(10)

@@ -1,19 +1,9 @@
 """Waiting for what the messaging service learns and sends asynchronously."""
-import time
 
 import sqlalchemy as sa
 
 from services.messaging.models import Contact, Notification
-
-
-def wait_until(predicate, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    return predicate()
+from tests.support.waiting import wait_for
 
 
 def contact_known(messaging_db, family_id):
@@ -21,7 +11,7 @@ def contact_known(messaging_db, family_id):
     def known():
         with messaging_db.connect() as conn:
             return conn.scalar(sa.select(Contact.family_id).where(Contact.family_id == family_id))
-    assert wait_until(known), "messaging never received family.created"
+    assert wait_for(known), "messaging never received family.created"
 
 
 def notifications_of(messaging_db, family_id):
