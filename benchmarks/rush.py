@@ -227,8 +227,8 @@ def main(argv=None):
         # Every parent's request closes its connection: thousands of idle keep-alive
         # connections would fill the gateway's connection limit.
         session.headers["Connection"] = "close"
-        page = get_page(figures, session, base, "Mes enfants (planning)",
-                        f"/mes-enfants/{children[identifiant]}")
+        page = get_page(figures, session, base, "Agenda (planning)",
+                        f"/mes-enfants/{children[identifiant]}/agenda?mois={day:%Y-%m}")
         tag = CSRF_INPUT.search(page.text) if page is not None else None
         token = VALUE.search(tag.group(0)).group(1) if tag else ""
         return children[identifiant], session, token
@@ -290,7 +290,7 @@ def main(argv=None):
     errors = sum(figures.errors.values())
     print(f"\n{'':<28}{'count':>6}  {'rate':>9}  latency")
     print(figures.line("login", login_time))
-    print(figures.line("Mes enfants (planning)"))
+    print(figures.line("Agenda (planning)"))
     print(figures.line("booking", booking_time))
     for name, _ in PAGES:
         print(figures.line(name))

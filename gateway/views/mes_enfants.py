@@ -79,13 +79,13 @@ def _agenda_page(child_id, month_value, errors=(), status=200, selected=None):
     if month is None:
         errors, status, month = [*errors, "Mois invalide : utilisez le format AAAA-MM."], 400, \
             _month(None)
-    record = Call("children", "get_child", _family_id(), child_id)
+    # The grid names its child: no other call (this page answers every refused booking of a rush).
     grid = Call("children", "planning", _family_id(), child_id, *month)
-    gather_page(record, grid)
-    _child_or_404(record)
+    gather_page(grid)
+    _child_or_404(grid)
     if not grid.ok and not isinstance(grid.error, ServiceUnavailable):
         errors, status = [*errors, *grid.error.messages], 400
-    return render_template("mes_enfants_agenda.html", record=record, grid=grid,
+    return render_template("mes_enfants_agenda.html", grid=grid,
                            child_id=child_id, errors=errors, selected=selected,
                            actions=ACTIONS, change_requests=CHANGE_REQUESTS), status
 
