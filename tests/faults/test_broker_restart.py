@@ -11,7 +11,12 @@ import sqlalchemy as sa
 
 from services.children import bookings
 from services.children.models import Booking as ChildBooking
+from services.accounts import demo as accounts_demo
+from services.billing import demo as billing_demo
+from services.billing import payments as billing_payments
 from services.billing.models import Booking as BilledBooking
+from services.billing.models import Family as BilledFamily
+from services.messaging.models import Notification
 from services.common.db import make_engine, make_sessionmaker
 from services.common.events import outbox_events
 from services.common.rpc import RpcClient
@@ -58,8 +63,9 @@ def _start_broker(timeout=120):
     raise RuntimeError("RabbitMQ did not come back")
 
 
-def test_broker_killed_during_bookings_loses_nothing(settings, services, backoffice, app,
+def test_broker_killed_during_bookings_and_payments_loses_nothing(settings, services, backoffice, app,
                                                      local_broker):
+    billing_demo.seed(settings, accounts_demo.seed(settings))  # the régie that payments need
     structure = backoffice.call("children", "create_structure", unique_code("Panne réseau"))
     prestation = make_prestation(backoffice, structure, capacite=100)
     day = next_day(open_school_day)
@@ -73,7 +79,11 @@ def test_broker_killed_during_bookings_loses_nothing(settings, services, backoff
 
     children_engine = make_engine(settings.service_database_url("children"), pool_size=2)
     billing_engine = make_engine(settings.service_database_url("billing"), pool_size=2)
+    messaging_engine = make_engine(settings.service_database_url("messaging"), pool_size=2)
     try:
+        with billing_engine.connect() as conn:  # billing knows the family (family.created)
+            assert wait_for(lambda: conn.scalar(sa.select(BilledFamily.id).where(
+                BilledFamily.id == family["family_id"])), 30)
         _kill_broker()
         # Bookings committed while the broker is gone (a worker finishing its transaction):
         # their events wait in the outbox.
@@ -82,6 +92,12 @@ def test_broker_killed_during_bookings_loses_nothing(settings, services, backoff
             bookings.book(session, family["family_id"], child["id"], prestation["id"],
                           day.isoformat())
             session.commit()
+        session.close()
+        # And a payment the back office recorded meanwhile: its receipt waits in the outbox.
+        session = make_sessionmaker(billing_engine)()
+        billing_payments.record_payment(session, family["family_id"], "cheque", "12.50",
+                                        regie_code=billing_demo.REGIE[0])
+        session.commit()
         session.close()
         _start_broker()
         back = time.monotonic()
@@ -102,6 +118,8 @@ def test_broker_killed_during_bookings_loses_nothing(settings, services, backoff
         for child in after:
             backoffice.call("children", "book", family["family_id"], child["id"],
                             prestation["id"], day.isoformat())
+        backoffice.call("billing", "record_payment", family["family_id"], "especes", "7.00",
+                        regie_code=billing_demo.REGIE[0])
 
         with children_engine.connect() as conn:
             confirmed = set(conn.scalars(sa.select(ChildBooking.id).where(
@@ -120,9 +138,27 @@ def test_broker_killed_during_bookings_loses_nothing(settings, services, backoff
             events = conn.scalars(sa.select(outbox_events.c.payload["data"]["booking_id"].as_integer())
                                   .where(outbox_events.c.event_type == "booking.confirmed")).all()
         assert sorted(b for b in events if b in confirmed) == sorted(confirmed)
+
+        # Both payments: one payment.recorded each, published, and one receipt each.
+        with billing_engine.connect() as conn:
+            paid = conn.execute(sa.select(outbox_events.c.event_id, outbox_events.c.published_at)
+                                .where(outbox_events.c.event_type == "payment.recorded",
+                                       outbox_events.c.payload["data"]["family_id"].as_integer()
+                                       == family["family_id"])).all()
+        assert len(paid) == 2 and all(published for _, published in paid), paid
+
+        def receipts():
+            with messaging_engine.connect() as conn:
+                return conn.scalars(sa.select(Notification.cause).where(
+                    Notification.cause.in_([f"event:{e}" for e, _ in paid]),
+                    Notification.channel == "courriel")).all()
+        assert wait_for(lambda: len(receipts()) == 2, 30), receipts()
+        time.sleep(1)  # a redelivered event would add a second receipt now
+        assert sorted(receipts()) == sorted(f"event:{e}" for e, _ in paid)
     finally:
         children_engine.dispose()
         billing_engine.dispose()
+        messaging_engine.dispose()
 
 
 def _healthy(client, name):
