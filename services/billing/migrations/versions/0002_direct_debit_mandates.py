@@ -13,9 +13,6 @@ depends_on = None
 
 
 def upgrade():
-    # 0001 creates the tables of today's models: on a fresh database this one exists already.
-    if sa.inspect(op.get_bind()).has_table("direct_debit_mandates"):
-        return
     op.create_table(
         "direct_debit_mandates",
         sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),

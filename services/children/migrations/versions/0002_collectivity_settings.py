@@ -14,10 +14,6 @@ depends_on = None
 
 
 def upgrade():
-    # 0001 creates the models' tables as they are when it runs: on a new database this one
-    # already exists, on a database migrated before it does not.
-    if sa.inspect(op.get_bind()).has_table("collectivity_settings"):
-        return
     op.create_table(
         "collectivity_settings",
         sa.Column("id", sa.Integer, primary_key=True),
