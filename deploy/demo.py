@@ -75,9 +75,11 @@ def _events_not_taken_in(settings, family_id):
                 sa.select(outbox_events.c.event_id, outbox_events.c.event_type).where(
                     outbox_events.c.event_type.in_(wanted),
                     outbox_events.c.payload["data"]["family_id"].as_integer() == family_id)).all()
+        ids = [e for e, _ in published]
         with billing.connect() as conn:
             handled = {(h, str(e)) for table in (processed_events, failed_events)
-                       for h, e in conn.execute(sa.select(table.c.handler, table.c.event_id))}
+                       for h, e in conn.execute(sa.select(table.c.handler, table.c.event_id)
+                                                .where(table.c.event_id.in_(ids)))}
     finally:
         children.dispose()
         billing.dispose()
