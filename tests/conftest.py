@@ -139,14 +139,35 @@ def mail_sink(settings, tmp_path_factory):
     sink.stop()
 
 
-@pytest.fixture(scope="session")
-def messaging_db(settings):
-    """To watch what messaging queued (tests only: no service reads another's tables)."""
-    from services.common.db import make_engine
+class _ServiceDatabases(dict):
+    """service name -> an engine on its test database, made when first asked for."""
 
-    engine = make_engine(settings.service_database_url("messaging"), pool_size=2)
-    yield engine
-    engine.dispose()
+    def __init__(self, settings):
+        super().__init__()
+        self.settings = settings
+
+    def __missing__(self, service):
+        from services.common.db import make_engine
+
+        engine = self[service] = make_engine(self.settings.service_database_url(service),
+                                             pool_size=2)
+        return engine
+
+
+@pytest.fixture(scope="session")
+def service_db(settings):
+    """A test's own look into a service's database: `service_db["billing"]` (tests only: no
+    service reads another's tables)."""
+    engines = _ServiceDatabases(settings)
+    yield engines
+    for engine in engines.values():
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def messaging_db(service_db):
+    """To watch what messaging queued."""
+    return service_db["messaging"]
 
 
 @pytest.fixture(scope="session")

@@ -45,10 +45,8 @@ def listener_db(settings):
 
 
 @pytest.fixture(scope="module")
-def accounts_db(settings):
-    engine = make_engine(settings.service_database_url("accounts"), pool_size=2)
-    yield engine
-    engine.dispose()
+def accounts_db(service_db):
+    return service_db["accounts"]
 
 
 class Listener:

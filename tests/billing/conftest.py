@@ -12,7 +12,7 @@ from kombu import Connection, Producer
 
 from services.billing import demo as billing_demo
 from services.billing.models import Family
-from services.common.db import make_engine, make_sessionmaker
+from services.common.db import make_sessionmaker
 from services.common.events import event_exchange
 from services.common.rpc import RpcClient
 from tests.support.families import ensure_demo
@@ -27,10 +27,8 @@ def unique_id():
 
 
 @pytest.fixture(scope="session")
-def billing_engine(settings):
-    engine = make_engine(settings.service_database_url("billing"), pool_size=4)
-    yield engine
-    engine.dispose()
+def billing_engine(service_db):
+    return service_db["billing"]
 
 
 @pytest.fixture

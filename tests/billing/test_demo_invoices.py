@@ -11,7 +11,6 @@ from deploy import demo as deploy_demo
 from services.billing.models import Invoice
 from services.children import demo as children_demo
 from services.children.models import Attendance, Child, Prestation
-from services.common.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CANTEEN = "Garderie périscolaire Restauration scolaire"
@@ -24,24 +23,20 @@ def _closed_months(today):
         month = (month + dt.timedelta(days=32)).replace(day=1)
 
 
-def _emma_presences(settings, family_id, month):
+def _emma_presences(children_db, family_id, month):
     """Canteen days children recorded EMMA present in `month` (the structure's pointage)."""
-    engine = make_engine(settings.service_database_url("children"), pool_size=1)
     end = (month + dt.timedelta(days=32)).replace(day=1)
-    try:
-        with engine.connect() as conn:
-            return conn.scalar(sa.select(sa.func.count()).select_from(Attendance)
-                               .join(Child, Child.id == Attendance.child_id)
-                               .join(Prestation, Prestation.id == Attendance.prestation_id)
-                               .where(Child.family_id == family_id, Child.prenom == "EMMA",
-                                      Prestation.code == "RESTAURATION",
-                                      Attendance.status == "present",
-                                      Attendance.date >= month, Attendance.date < end))
-    finally:
-        engine.dispose()
+    with children_db.connect() as conn:
+        return conn.scalar(sa.select(sa.func.count()).select_from(Attendance)
+                           .join(Child, Child.id == Attendance.child_id)
+                           .join(Prestation, Prestation.id == Attendance.prestation_id)
+                           .where(Child.family_id == family_id, Child.prenom == "EMMA",
+                                  Prestation.code == "RESTAURATION",
+                                  Attendance.status == "present",
+                                  Attendance.date >= month, Attendance.date < end))
 
 
-def test_this_school_years_invoices_follow_the_planning(settings, demo_billing, db):
+def test_this_school_years_invoices_follow_the_planning(settings, demo_billing, db, service_db):
     family = demo_billing
     children_demo.seed(settings, family)  # the services run: its events reach billing
 
@@ -55,7 +50,8 @@ def test_this_school_years_invoices_follow_the_planning(settings, demo_billing, 
         lines = {line.label: line for line in invoice.lines if line.child_name == "EMMA DUPONT"}
         # The regular contract books its days: billed at the normal price, never as a
         # presence without booking; an excused absence is not billed.
-        assert lines[CANTEEN].quantity == _emma_presences(settings, family["id"], month) > 0
+        presences = _emma_presences(service_db["children"], family["id"], month)
+        assert lines[CANTEEN].quantity == presences > 0
         assert CANTEEN + " (présence sans réservation)" not in lines
         assert invoice.total == sum(line.amount for line in invoice.lines)
     # Nothing new the second time, from the command `make run` runs.

@@ -19,7 +19,7 @@ from services.billing.models import Family as BilledFamily
 from services.messaging.models import Notification
 from services.common.db import make_engine, make_sessionmaker
 from services.common.events import outbox_events
-from services.common.rpc import RpcClient
+from services.common.rpc import RpcClient, wait_until_healthy
 from tests.children.conftest import make_child, make_prestation, next_day, open_school_day, unique_code
 from tests.support.families import create_family
 from tests.support.web import login, text
@@ -105,7 +105,7 @@ def test_broker_killed_during_bookings_and_payments_loses_nothing(settings, serv
         client = RpcClient(settings, size=1, timeout=2, circuit_seconds=0)
         try:
             for name in services.names:
-                assert wait_for(lambda: _healthy(client, name), RECONNECT_LIMIT), name
+                assert wait_until_healthy(client, name, RECONNECT_LIMIT), name
         finally:
             client.close()
         web = app.test_client()
@@ -159,10 +159,3 @@ def test_broker_killed_during_bookings_and_payments_loses_nothing(settings, serv
         children_engine.dispose()
         billing_engine.dispose()
         messaging_engine.dispose()
-
-
-def _healthy(client, name):
-    try:
-        return client.call(name, "health").get("status") == "ok"
-    except Exception:  # noqa: BLE001 - not back yet
-        return False

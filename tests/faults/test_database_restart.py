@@ -23,7 +23,7 @@ from services.children.models import Booking as ChildBooking
 from services.common.db import make_engine
 from services.common.errors import Conflict, ServiceUnavailable
 from services.common.events import failed_events, outbox_events, processed_events
-from services.common.rpc import RpcClient
+from services.common.rpc import RpcClient, wait_until_healthy
 from services.messaging.models import Notification
 from tests.billing.conftest import children_event, day_data
 from tests.children.conftest import make_child, make_prestation, next_day, open_school_day, unique_code
@@ -188,7 +188,7 @@ def test_database_restarted_during_bookings_loses_nothing(settings, services, ba
         health = RpcClient(settings, size=1, timeout=2, circuit_seconds=0)
         try:
             for name in services.names:
-                assert wait_for(lambda: _healthy(health, name), RECONNECT_LIMIT), name
+                assert wait_until_healthy(health, name, RECONNECT_LIMIT), name
         finally:
             health.close()
         app.extensions["rpc"].open_circuits.clear()
@@ -289,10 +289,3 @@ def _handler_failures(logs, offsets):
 def _pay(backoffice, family_id, reference):
     return backoffice.call("billing", "record_payment", family_id, "virement", "12.50",
                            None, None, billing_demo.REGIE[0], reference)
-
-
-def _healthy(client, name):
-    try:
-        return client.call(name, "health").get("status") == "ok"
-    except Exception:  # noqa: BLE001 - not back yet
-        return False

@@ -18,13 +18,12 @@ import re
 import urllib.parse
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given, seed, strategies as st
 
 from tests.hostile.conftest import (PDF, PNG, french_refusal_problem, hostile_settings,
-                                    hostile_text)
+                                    hostile_text, write_outcomes)
 from tests.support.families import create_family
 from tests.support.web import csrf_token, login, text
 
@@ -217,20 +216,15 @@ class Clients:
         return self.cache[kind]
 
 
-# The status codes each route answered, written to .test-artifacts/hostile-forms.txt: enough
-# posts must get past the first checks (2xx/3xx, or a 400 of the service) to mean something.
+# The status codes each route answered (2xx/3xx, or a 400 of the service, show that posts got
+# past the first checks): .test-artifacts/hostile-forms.txt.
 OUTCOMES = collections.defaultdict(collections.Counter)
-ARTIFACT = Path(__file__).resolve().parents[2] / ".test-artifacts" / "hostile-forms.txt"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def outcomes_report():
     yield
-    if OUTCOMES:
-        ARTIFACT.parent.mkdir(exist_ok=True)
-        ARTIFACT.write_text("".join(
-            f"{key}: {', '.join(f'{n}× {code}' for code, n in sorted(counts.items()))}\n"
-            for key, counts in sorted(OUTCOMES.items())), encoding="utf-8")
+    write_outcomes("hostile-forms.txt", OUTCOMES, "{n}× {what}")
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ import datetime as dt
 import inspect
 import reprlib
 import zlib
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given, seed, strategies as st
@@ -31,7 +30,7 @@ from tests.support.entrypoints import rpc_methods
 from tests.support.families import create_family
 from tests.hostile.conftest import (PDF, b64, french_refusal_problem, hostile, hostile_base64,
                                     hostile_date, hostile_id, hostile_number, hostile_settings,
-                                    hostile_text)
+                                    hostile_text, write_outcomes)
 
 
 METHODS = rpc_methods()
@@ -79,20 +78,15 @@ class Remote:
             pass
 
 
-# How each method answered the generated calls, written to .test-artifacts/hostile-rpc.txt:
-# enough of them must get past the first checks (a result, a Conflict...) to mean something.
+# How each method answered the generated calls (a result, a Conflict... show that calls got
+# past the first checks): .test-artifacts/hostile-rpc.txt.
 OUTCOMES = collections.defaultdict(collections.Counter)
-ARTIFACT = Path(__file__).resolve().parents[2] / ".test-artifacts" / "hostile-rpc.txt"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def outcomes_report():
     yield
-    if OUTCOMES:
-        ARTIFACT.parent.mkdir(exist_ok=True)
-        ARTIFACT.write_text("".join(
-            f"{key}: {', '.join(f'{n} {what}' for what, n in sorted(counts.items()))}\n"
-            for key, counts in sorted(OUTCOMES.items())), encoding="utf-8")
+    write_outcomes("hostile-rpc.txt", OUTCOMES, "{n} {what}")
 
 
 @pytest.fixture(scope="module")

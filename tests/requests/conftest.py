@@ -3,7 +3,6 @@ as a parent fills them, and the requests/billing databases for what pages don't 
 import pytest
 import sqlalchemy as sa
 
-from services.common.db import make_engine
 from tests.support.families import create_family
 from tests.support.waiting import wait_for
 from tests.support.web import csrf_token, login, text
@@ -43,25 +42,19 @@ def child(backoffice, family):
 
 
 @pytest.fixture(scope="session")
-def requests_db(settings):
+def requests_db(service_db):
     """Tests only: to age a request or look at what is stored (nobody else reads it)."""
-    engine = make_engine(settings.service_database_url("requests"), pool_size=2)
-    yield engine
-    engine.dispose()
+    return service_db["requests"]
 
 
 @pytest.fixture(scope="session")
-def accounts_db(settings):
-    engine = make_engine(settings.service_database_url("accounts"), pool_size=2)
-    yield engine
-    engine.dispose()
+def accounts_db(service_db):
+    return service_db["accounts"]
 
 
 @pytest.fixture(scope="session")
-def billing_db(settings):
-    engine = make_engine(settings.service_database_url("billing"), pool_size=2)
-    yield engine
-    engine.dispose()
+def billing_db(service_db):
+    return service_db["billing"]
 
 
 def form_data(values, **changes):
