@@ -69,7 +69,7 @@ PROCESSES = (
         name="gateway",
         command=("python", "-m", "gateway"),
         reads=("AMQP_URI", "RPC_TIMEOUT", "GATEWAY_HOST", "GATEWAY_PORT", "GATEWAY_SECRET_KEY",
-               "GATEWAY_THREADS", "SESSION_COOKIE_SECURE", "BANK_STUB_URL"),
+               "GATEWAY_THREADS", "PAGE_CACHE_SECONDS", "SESSION_COOKIE_SECURE", "BANK_STUB_URL"),
         required=("AMQP_URI", "GATEWAY_HOST", "GATEWAY_SECRET_KEY", "BANK_STUB_URL"),
         kind="http",
         address=("gateway_host", "gateway_port"),

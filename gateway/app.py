@@ -5,7 +5,8 @@ import secrets
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from gateway import collectivity, dates
+from gateway import collectivity, dates, web_session
+from gateway.page_cache import PageCache
 from gateway.views import REGISTERED
 from services.common.rpc import RpcClient
 
@@ -30,6 +31,8 @@ def create_app(settings, rpc=None):
     )
     app.extensions["settings"] = settings
     app.extensions["rpc"] = rpc or RpcClient(settings, size=settings.gateway_threads)
+    app.extensions["page_cache"] = PageCache(settings.page_cache_seconds)
+    app.after_request(web_session.mark_written)
     csrf.init_app(app)
     for blueprint in REGISTERED:
         app.register_blueprint(blueprint)

@@ -6,7 +6,8 @@ still be drawn, degraded, while the accounts service does not answer.
 
 A page (GET) checks the session in the same parallel fan-out as its own calls (one round trip,
 not two) and is thrown away if the check fails. Anything else — a form, a download, any call
-a view makes through `rpc()` — checks the session first.
+a view makes through `rpc()` — checks the session first. A page may reuse the answers of the
+last few seconds (gateway/page_cache.py); a form never acts on a reused session check.
 """
 import functools
 import time
@@ -14,17 +15,30 @@ import time
 from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
+from gateway.page_cache import call_key, session_key
 from services.common.rpc import Call
 
 COOKIE_MAX_AGE = 12 * 3600  # same absolute limit as the accounts session
-_cache = {}  # (service, method, args) -> (expires at, result): see `cached`
 
 
 def rpc():
-    """The RPC client, for a view's own calls: the session is checked before any of them."""
+    """The RPC client, for a view's own calls: the session is checked before any of them.
+    Such a call may change something: the pages that follow do not reuse older answers."""
     if g.get("session_pending"):
         check_session()
+    g.wrote = True
     return current_app.extensions["rpc"]
+
+
+def _page_cache():
+    return current_app.extensions["page_cache"]
+
+
+def mark_written(response):
+    """after_request: the moment after which this family's pages must not reuse answers."""
+    if g.get("wrote") and "token" in session:
+        session["ecrit"] = time.time()
+    return response
 
 
 def start(auth):
@@ -38,11 +52,24 @@ def start(auth):
 def end():
     token = session.get("token")
     session.clear()
+    _page_cache().drop(lambda key, _: key == session_key(token))
     return token
 
 
+def forget_sessions_of(family_id):
+    """After a password change: this gateway stops reusing the family's session checks."""
+    _page_cache().drop(lambda key, result: key[0] == "session"
+                       and result.get("family_id") == family_id)
+
+
 def _session_call():
-    return Call("accounts", "get_session", session["token"])
+    """accounts' check of the session; answered from the page cache for a page (GET)."""
+    call = Call("accounts", "get_session", session["token"])
+    call.sent_at, call.reused = time.time(), False
+    if request.method == "GET":
+        hit, call.result = _page_cache().get(session_key(session["token"]))
+        call.reused = hit
+    return call
 
 
 def _apply_check(call):
@@ -55,6 +82,8 @@ def _apply_check(call):
         session.clear()
         g.account = None
         abort(redirect(url_for("auth.login", suivant=request.path)))
+    if not getattr(call, "reused", False):
+        _page_cache().put(session_key(session["token"]), call.result, call.sent_at)
     if session.get("account") != call.result:
         session["account"] = call.result
     g.account = call.result
@@ -68,7 +97,8 @@ def _require_password_change():
 
 def check_session():
     call = _session_call()
-    current_app.extensions["rpc"].gather([call])
+    if not call.reused:
+        current_app.extensions["rpc"].gather([call])
     _apply_check(call)
 
 
@@ -107,32 +137,27 @@ def login_required(view):
     return wrapped
 
 
-def cached(call, seconds=30):
-    """Mark a call whose answer changes rarely (the collectivity's profile): `gather_page`
-    reuses it for `seconds` instead of asking again on every page."""
-    call.cache_seconds = seconds
-    return call
-
-
 def gather_page(*calls):
     """The page's own calls, the session check and the header's unread-message count, fanned
-    out together; returns the calls, each with its result or error."""
-    unread = Call("messaging", "unread_count", g.account["family_id"])
+    out together (those answered a moment ago reused: gateway/page_cache.py); returns the
+    calls, each with its result or error."""
+    family_id = g.account["family_id"]
+    unread = Call("messaging", "unread_count", family_id)
     check = _session_call() if g.get("session_pending") else None
-    now = time.monotonic()
-    to_ask = [unread] + ([check] if check else [])
-    for call in calls:
-        key = (call.service, call.method, call.args)
-        hit = _cache.get(key) if hasattr(call, "cache_seconds") else None
-        if hit and hit[0] > now:
-            call.result = hit[1]
-        else:
+    cache = _page_cache()
+    # After this request's own call (it may have changed something), nothing older is reused.
+    written = time.time() if g.get("wrote") else session.get("ecrit", 0.0)
+    to_ask = [check] if check and not check.reused else []
+    for call in (unread, *calls):
+        hit, call.result = cache.get(call_key(family_id, call), newer_than=written)
+        if not hit:
             to_ask.append(call)
+    sent_at = time.time()
     current_app.extensions["rpc"].gather(to_ask)
     if check:
         _apply_check(check)
-    for call in calls:
-        if hasattr(call, "cache_seconds") and call.ok and call in to_ask:
-            _cache[(call.service, call.method, call.args)] = (now + call.cache_seconds, call.result)
+    for call in to_ask:
+        if call.ok and call is not check:
+            cache.put(call_key(family_id, call), call.result, sent_at)
     g.unread_messages = unread.result if unread.ok else None
     return calls

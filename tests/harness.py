@@ -65,6 +65,9 @@ def test_env(environ):
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(free_port()),
         "PYTHONUNBUFFERED": "1",
+        # Tests change data behind the pages' back and look at once; the page cache has its
+        # own tests (tests/gateway/test_page_cache.py).
+        "PAGE_CACHE_SECONDS": "0",
     })
     return env
 

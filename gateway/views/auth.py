@@ -73,6 +73,7 @@ def change_password():
             errors = exc.messages
         else:
             session["account"] = {**session["account"], "must_change_password": False}
+            web_session.forget_sessions_of(g.account["family_id"])  # the others have ended
             flash("Votre mot de passe a été modifié.")
             return redirect(url_for("accueil.home"))
     web_session.gather_page()

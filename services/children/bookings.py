@@ -177,6 +177,27 @@ def _planning_requests_open(session):
                         "d'absence depuis le planning.")
 
 
+def _refuse_early(session, child, prestation, day, what):
+    """The two refusals of a registrations rush, read without writing or locking: most
+    requests of an opening morning arrive once the day is full. Reading an instant before a
+    concurrent change is the same as arriving an instant earlier; anything else goes on to
+    the locked path, which decides."""
+    status = session.scalar(sa.select(Booking.status).where(
+        Booking.child_id == child.id, Booking.prestation_id == prestation.id,
+        Booking.date == day))
+    if status in ACTIVE_BOOKING:
+        raise Conflict(f"Une réservation existe déjà pour {what}.")
+    if prestation.confirmation_auto and not prestation.liste_attente and session.scalar(
+            sa.select(Session.reserves >= Session.capacite).where(
+                Session.prestation_id == prestation.id, Session.date == day)):
+        raise _complet(prestation, day)
+
+
+def _complet(prestation, day):
+    return Conflict(f"Complet : il n'y a plus de place à « {prestation.nom} » "
+                    f"le {short_date(day)}.")
+
+
 def book(session, family_id, child_id, prestation_id, day, at=None):
     """"Demande de Réservation". Returns {booking_id, status, message[, rang]}; a refusal
     raises with a French message (deadline, closed day, complet, already booked)."""
@@ -191,6 +212,7 @@ def book(session, family_id, child_id, prestation_id, day, at=None):
         raise ValidationError(f"Le délai de réservation est dépassé : pour le {short_date(day)}, "
                               f"la réservation devait être faite avant le {deadline_text(limit)}.")
     what = f"{child.prenom} à « {prestation.nom} » le {short_date(day)}"
+    _refuse_early(session, child, prestation, day, what)
     booking = _locked_row(session, Booking, child.id, prestation.id, day)
     if booking is not None and booking.status in ACTIVE_BOOKING:
         raise Conflict(f"Une réservation existe déjà pour {what}.")
@@ -221,8 +243,7 @@ def book(session, family_id, child_id, prestation_id, day, at=None):
         result.update(status="liste_attente", rang=rank,
                       message=f"Complet : {what} est placé(e) en liste d'attente (rang {rank}).")
     else:
-        raise Conflict(f"Complet : il n'y a plus de place à « {prestation.nom} » "
-                       f"le {short_date(day)}.")
+        raise _complet(prestation, day)
     _request_event(session, "reservation", booking.id,
                    "acceptee" if result["status"] == "confirmee" else result["status"],
                    child, prestation, day, enrolment.responsable)

@@ -10,9 +10,13 @@ DEFAULTS = {"name": "", "planning_requests": True, "registration_form": True,
 
 
 def get(session):
-    """The copy, or the defaults until accounts has published its settings."""
-    row = session.get(CollectivitySettings, 1)
-    return row if row is not None else CollectivitySettings(id=1, **DEFAULTS)
+    """The copy, or the defaults until accounts has published its settings. Read once per
+    worker's session (session.info): the identity map alone would not keep it."""
+    if "collectivity" not in session.info:
+        row = session.get(CollectivitySettings, 1)
+        session.info["collectivity"] = row if row is not None else CollectivitySettings(
+            id=1, **DEFAULTS)
+    return session.info["collectivity"]
 
 
 def zone(session):
@@ -21,6 +25,7 @@ def zone(session):
 
 def apply(session, data):
     """Take the settings the back office changed (data["changed"]) among those children uses."""
+    session.info.pop("collectivity", None)
     row = session.get(CollectivitySettings, 1)
     if row is None:
         row = CollectivitySettings(id=1, **DEFAULTS)

@@ -19,6 +19,7 @@ SETTING_NAMES = (
     "GATEWAY_PORT",
     "GATEWAY_SECRET_KEY",
     "GATEWAY_THREADS",
+    "PAGE_CACHE_SECONDS",
     "SESSION_COOKIE_SECURE",
     "BANK_STUB_HOST",
     "BANK_STUB_PORT",
@@ -59,6 +60,7 @@ class Settings:
     gateway_port: int
     gateway_secret_key: str
     gateway_threads: int
+    page_cache_seconds: float  # gateway/page_cache.py
     session_cookie_secure: bool
     bank_stub_host: str
     bank_stub_port: int
@@ -126,6 +128,7 @@ def load(env=None):
         gateway_port=int(env.get("GATEWAY_PORT", "8000")),
         gateway_secret_key=env.get("GATEWAY_SECRET_KEY", ""),
         gateway_threads=int(env.get("GATEWAY_THREADS", "16")),
+        page_cache_seconds=float(env.get("PAGE_CACHE_SECONDS", "2")),
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE", "false")),
         bank_stub_host=env.get("BANK_STUB_HOST", "127.0.0.1"),
         bank_stub_port=bank_port,

@@ -9,7 +9,6 @@ import pypdf
 import pytest
 
 from gateway import collectivity as gateway_collectivity
-from gateway import web_session
 from services.children import calendar
 from tests.children.conftest import make_child, make_prestation, unique_code
 from tests.support.families import create_family
@@ -35,7 +34,6 @@ def settings_changed(backoffice):
         changed.update(fields)
         result = backoffice.call("accounts", "update_collectivity", **fields)
         gateway_collectivity.forget()
-        getattr(web_session, "_cache", {}).clear()  # the Accueil's kept profile
         return result
     yield change
     restore = {k: before[k] for k in changed if k in before}
