@@ -2,14 +2,15 @@
 environment variables):
 
     python benchmarks/rush.py [URL] [--parents 2500] [--capacity 300] [--concurrency 100]
-                              [--double-clicks 0.1]
+                              [--double-clicks 0.1] [--no-script]
 
 Setup (not timed): N load-test families (accounts' generator, as deploy.demo), one child each
 enrolled in a new "ALSH Vacances" session of CAPACITY places on the next holiday weekday.
 Then, timed, as the parents of a town do on the morning registrations open:
 1. logins: every parent logs in (an Argon2 verification each) and opens the child's planning;
 2. bookings: at the opening time all of them book the session at once (a share double-click:
-   the same request twice);
+   the same request twice), as the agenda's script sends them (JSON asked: a refusal is its
+   reason, shown in place), or as forms answered by the agenda page with --no-script;
 3. pages: each parent browses Accueil, Mes enfants and Relevé de compte.
 Prints logins/s, bookings/s, p50/p95/p99 of each page, the errors (anything but a booking or
 a French "complet" answer), and the confirmed bookings against the capacity (must be equal;
@@ -203,6 +204,8 @@ def main(argv=None):
                         help="simultaneous connections (threads) of the load generator")
     parser.add_argument("--double-clicks", type=float, default=0.1,
                         help="share of parents who send their booking twice")
+    parser.add_argument("--no-script", action="store_true",
+                        help="book as a browser without JavaScript does (the answer is a page)")
     args = parser.parse_args(argv)
     if not 1 <= args.parents <= MAX_PARENTS or args.capacity < 1 or args.concurrency < 1:
         sys.exit(f"--parents between 1 and {MAX_PARENTS}, --capacity and --concurrency at least 1")
@@ -242,20 +245,26 @@ def main(argv=None):
     outcomes, lock = {}, threading.Lock()
     start_gate = threading.Event()
 
+    # As the agenda's script sends a booking (planning.js: JSON asked, a refusal answered in
+    # place), or with --no-script as a form whose answer is a page.
+    headers = {} if args.no_script else {"Accept": "application/json"}
+
     def book(job):
         child_id, session, token = job
         start_gate.wait()
         started = time.perf_counter()
         try:
             answer = session.post(f"{base}/mes-enfants/{child_id}/agenda", timeout=120,
-                                  allow_redirects=False,
+                                  allow_redirects=False, headers=headers,
                                   data={"csrf_token": token, "action": "reservation",
                                         "date": day.isoformat(), "prestation": prestation["id"]})
-            if answer.status_code == 302:
+            scripted = answer.headers.get("Content-Type", "").startswith("application/json")
+            said = " ".join(answer.json().get("erreurs", [])) if scripted else answer.text
+            if answer.status_code == 302 or (scripted and answer.status_code == 200):
                 kind = "réservé"
-            elif "Complet" in answer.text:
+            elif "Complet" in said:
                 kind = "complet"
-            elif "existe déjà" in answer.text:
+            elif "existe déjà" in said:
                 kind = "déjà réservé"
             else:
                 kind = None

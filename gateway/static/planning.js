@@ -25,6 +25,41 @@
     section.querySelector("[data-champ=nom]").textContent = cell.dataset.nom;
   }
 
+  var refusals = document.getElementById("erreurs-demande");
+  var sending = false;
+
+  /* "Demande de Réservation" asks for JSON: accepted, the agenda is opened again (with the
+     message); refused, the reason shows here and the grid stays as it is. Anything else (the
+     session ended, no network) falls back to sending the form as a page. */
+  function book() {
+    if (sending) { return; } // a double click books once
+    if (!window.fetch || !window.FormData || !refusals) { reservation.submit(); return; }
+    sending = true;
+    var cell = current;
+    // getAttribute: the form's field named "action" hides its .action property.
+    fetch(reservation.getAttribute("action"), {method: "POST", body: new FormData(reservation),
+                               headers: {"Accept": "application/json"}, credentials: "same-origin"})
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") === -1) { throw new Error("not JSON"); }
+        return response.json();
+      })
+      .then(function (answer) {
+        if (answer.suivant) { window.location.assign(answer.suivant); return; }
+        var list = refusals.querySelector("ul");
+        list.textContent = "";
+        (answer.erreurs || []).forEach(function (text) {
+          var line = document.createElement("li");
+          line.textContent = text;
+          list.appendChild(line);
+        });
+        refusals.hidden = false;
+        sending = false;
+        if (cell) { cell.focus(); }
+      })
+      .catch(function () { reservation.submit(); });
+  }
+
   function items() { return Array.prototype.slice.call(menu.querySelectorAll("[role=menuitem]")); }
 
   function open(cell, x, y) {
@@ -81,7 +116,7 @@
     if (!item) { return; }
     close(false);
     if (item.dataset.action === "reservation") {
-      reservation.submit();
+      book();
     } else {
       // An absence needs a reason and a confirmation: show that form only.
       section.hidden = false;

@@ -4,8 +4,8 @@ private iCal feed (served without login: its token is the secret)."""
 import datetime as dt
 import re
 
-from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_template, request,
+                   session, url_for)
 
 from gateway.web_session import gather_page, login_required, rpc
 from services.common.errors import NotFound, PortailError, ServiceUnavailable
@@ -102,6 +102,14 @@ def agenda(child_id):
     return _agenda_page(child_id, request.args.get("mois"), selected=selected)
 
 
+def _from_script():
+    """The agenda's script (planning.js) sends a booking with fetch and asks for JSON: a
+    refusal is then shown on the page it is on, without drawing the agenda again (on the
+    morning registrations open, most bookings are refused as "complet")."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == \
+        "application/json"
+
+
 @bp.post("/mes-enfants/<int:child_id>/agenda")
 @login_required
 def request_from_agenda(child_id):
@@ -115,16 +123,24 @@ def request_from_agenda(child_id):
             result = rpc().call("children", "declare_absence", _family_id(), child_id, prestation,
                                 day, form.get("motif", "")[:500], form.get("confirmation") == "oui")
         else:
-            return _agenda_page(child_id, month, ["Choisissez une demande : réservation ou absence."],
-                                400)
+            refusal = "Choisissez une demande : réservation ou absence."
+            if _from_script():
+                return jsonify(erreurs=[refusal]), 400
+            return _agenda_page(child_id, month, [refusal], 400)
     except PortailError as exc:
         if isinstance(exc, NotFound) and str(exc) == "Enfant introuvable.":
             abort(404)
+        status = _status(exc) if not isinstance(exc, NotFound) else 400
+        if _from_script():
+            return jsonify(erreurs=exc.messages), status
         selected = {"date": day, "prestation": prestation, "nom": form.get("nom", "")[:200]}
-        return _agenda_page(child_id, month if _month(month) else None, exc.messages,
-                            _status(exc) if not isinstance(exc, NotFound) else 400, selected)
+        return _agenda_page(child_id, month if _month(month) else None, exc.messages, status,
+                            selected)
     flash(result["message"])
-    return redirect(url_for("mes_enfants.agenda", child_id=child_id, mois=month))
+    following = url_for("mes_enfants.agenda", child_id=child_id, mois=month)
+    if _from_script():
+        return jsonify(message=result["message"], suivant=following)
+    return redirect(following)
 
 
 @bp.get("/mes-enfants/<int:child_id>/inscriptions")

@@ -198,10 +198,22 @@ def _complet(prestation, day):
                     f"le {short_date(day)}.")
 
 
+class _DayFull(Exception):
+    """The last place went to another booking between the early check and ours."""
+
+
 def book(session, family_id, child_id, prestation_id, day, at=None):
     """"Demande de Réservation". Returns {booking_id, status, message[, rang]}; a refusal
     raises with a French message (deadline, closed day, complet, already booked)."""
     at = at or now()
+    try:
+        return _book(session, family_id, child_id, prestation_id, day, at, day_full=False)
+    except _DayFull:
+        session.rollback()  # nothing of this attempt stays: decide again, knowing it is full
+        return _book(session, family_id, child_id, prestation_id, day, at, day_full=True)
+
+
+def _book(session, family_id, child_id, prestation_id, day, at, day_full):
     _planning_requests_open(session)
     child, prestation, day, enrolment = _context(session, family_id, child_id, prestation_id, day)
     reason = closed_reason(session, prestation, day)
@@ -230,12 +242,19 @@ def book(session, family_id, child_id, prestation_id, day, at=None):
         booking.status = "en_traitement"
         result.update(status="en_traitement", message=f"Votre demande de réservation pour {what} "
                       "a été transmise à la structure. Elle est en cours de traitement.")
-    elif take_place(session, prestation, day):
+    elif not day_full:
+        # Everything written first, the place taken last: the day's row, which every booking
+        # of that day waits for, then stays locked only for the commit.
         booking.status, booking.decided_at = "confirmee", at
         add_event(session, "children", "booking.confirmed",
                   {**event_data(child, prestation, day, enrolment.responsable),
                    "booking_id": booking.id})
-        result.update(status="confirmee", message=f"Réservation confirmée pour {what}.")
+        _request_event(session, "reservation", booking.id, "acceptee", child, prestation, day,
+                       enrolment.responsable)
+        session.flush()
+        if not take_place(session, prestation, day):
+            raise _DayFull()
+        return {**result, "status": "confirmee", "message": f"Réservation confirmée pour {what}."}
     elif prestation.liste_attente:
         booking.status = "liste_attente"
         session.flush()
@@ -244,9 +263,8 @@ def book(session, family_id, child_id, prestation_id, day, at=None):
                       message=f"Complet : {what} est placé(e) en liste d'attente (rang {rank}).")
     else:
         raise _complet(prestation, day)
-    _request_event(session, "reservation", booking.id,
-                   "acceptee" if result["status"] == "confirmee" else result["status"],
-                   child, prestation, day, enrolment.responsable)
+    _request_event(session, "reservation", booking.id, result["status"], child, prestation, day,
+                   enrolment.responsable)
     return result
 
 

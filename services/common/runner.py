@@ -16,20 +16,8 @@ import signal  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
+from services.common import rpc  # noqa: E402
 from services.common import settings as settings_module  # noqa: E402
-
-
-def _replies_without_confirms():
-    """RPC replies are published without waiting for the broker's confirmation: a reply lost
-    with the broker is a timeout for the caller, confirmed or not, and the round trip cost a
-    quarter of a short call's CPU in the service (profiled: docs/operations.md)."""
-    from nameko.amqp.publish import Publisher
-    from nameko.rpc import Responder
-
-    class ReplyPublisher(Publisher):
-        use_confirms = False
-
-    Responder.publisher_cls = ReplyPublisher
 
 
 def nameko_config(settings):
@@ -43,7 +31,7 @@ def run(*service_classes):
     # only real errors.
     logging.getLogger("nameko.containers").setLevel(logging.ERROR)
     settings = settings_module.load()
-    _replies_without_confirms()
+    rpc.tune_publishers()
     runner = ServiceRunner(nameko_config(settings))
     for cls in service_classes:
         runner.add_service(cls)

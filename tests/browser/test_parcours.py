@@ -79,6 +79,16 @@ def test_booking_by_right_click_and_absence_by_keyboard(desktop, planning_family
     assert desktop.find('p.info[role="status"]').text
     assert desktop.find(f"td:has(> {cell})").get_attribute("data-etat") == "reserve"
 
+    # The same request again is refused where the parent is: the reason shows, the page stays.
+    html = desktop.find("html")
+    ActionChains(driver).context_click(desktop.find(cell)).perform()
+    desktop.button("Demande de Réservation").click()
+    refusal = desktop.wait(lambda: desktop.find("#erreurs-demande").is_displayed()
+                           and desktop.find("#erreurs-demande"))
+    assert "Une réservation existe déjà" in refusal.text
+    assert not desktop._stale(html) and refusal.get_attribute("role") == "alert"
+    assert driver.switch_to.active_element.get_attribute("data-date") == day
+
     # "Déclarer une absence" with the keyboard only: Enter on the day, an arrow in the menu,
     # the reason, the confirmation box, the button.
     desktop.find(cell).send_keys(Keys.ENTER)

@@ -190,3 +190,44 @@ def test_add_a_child_sends_a_request(client, family, backoffice):
     assert "transmise à la collectivité" in text(client.get("/mes-enfants"))
     pending = backoffice.call("children", "list_preinscriptions")
     assert any(p["prenom"] == "JADE" and p["family_id"] == family["family_id"] for p in pending)
+
+
+def test_the_agendas_script_gets_a_short_answer(client, backoffice, structure, family):
+    """planning.js sends a booking asking for JSON: a refusal is its reasons only (no agenda
+    drawn again), an acceptance where to go next; a session that ended is a page as usual."""
+    prestation = make_prestation(backoffice, structure, capacite=1)
+    child, sibling = (make_child(backoffice, family["family_id"], [prestation], prenom=name)
+                      for name in ("ZOÉ", "NOÉ"))
+    login(client, family["identifiant"], family["password"])
+    day = next_day(open_school_day)
+    month = day.strftime("%Y-%m")
+    token = csrf_token(client, f"/mes-enfants/{child['id']}/agenda?mois={month}")
+    script = {"Accept": "application/json"}
+
+    def book(child_id):
+        return client.post(f"/mes-enfants/{child_id}/agenda", headers=script, data={
+            "csrf_token": token, "action": "reservation", "date": day.isoformat(),
+            "prestation": prestation["id"], "mois": month})
+
+    done = book(child["id"])
+    assert done.status_code == 200 and done.is_json
+    assert done.json["suivant"] == f"/mes-enfants/{child['id']}/agenda?mois={month}"
+    assert done.json["message"] == f"Réservation confirmée pour ZOÉ à « Atelier » le {fr(day)}."
+    assert done.json["message"] in text(client.get(done.json["suivant"]))  # shown once there
+    full, again = book(sibling["id"]), book(child["id"])
+    assert (full.status_code, full.json) == (400, {"erreurs": [
+        f"Complet : il n'y a plus de place à « Atelier » le {fr(day)}."]})
+    assert again.status_code == 400 and again.json["erreurs"][0].startswith(
+        "Une réservation existe déjà pour ZOÉ")
+    planning = backoffice.call("children", "planning", family["family_id"], sibling["id"],
+                               day.year, day.month)
+    assert {c["state"] for c in planning["rows"][0]["cells"] if c["date"] == day.isoformat()} \
+        == {"libre"}  # the refusal changed nothing
+    # Without "Accept: application/json" (no script), the same refusal is the agenda page.
+    assert "text/html" in client.post(f"/mes-enfants/{sibling['id']}/agenda", data={
+        "csrf_token": token, "action": "reservation", "date": day.isoformat(),
+        "prestation": prestation["id"]}).content_type
+
+    client.post("/deconnexion", data={"csrf_token": token})
+    ended = book(sibling["id"])
+    assert ended.status_code in (302, 400) and not ended.is_json  # the script sends the page
