@@ -1,16 +1,17 @@
 """A few seconds of memory for the answers a page is built from (PAGE_CACHE_SECONDS, 2 by default;
 0 turns it off).
 
-On the morning registrations open, parents reload their pages again and again: a family's
-page calls (and the check of its session, for a page) answered less than that long ago are
-not asked again. What it may show:
-- the family's own changes at once, from any gateway: a request that changed something
-  (a form, or any call a view makes itself) writes its time in the signed session cookie
-  (`ecrit`), and only answers received after it are reused;
+On the morning registrations open, parents reload their pages again and again: a page's calls
+(and the check of its session, for a page) answered less than that long ago are not asked
+again. What it may show:
+- the family's own changes at once, from any gateway: a request that may have changed
+  something (a form, or any call a view makes itself) gives the session cookie a new `ecrit`
+  mark, and answers are kept under the mark of the cookie that asked for them, so none from
+  before the change is found again (no clock compared between hosts);
 - the back office's changes (a new invoice, a reply) at most PAGE_CACHE_SECONDS late;
 - a session ended elsewhere (logout on another device, password changed) still opening pages,
   not forms, for at most PAGE_CACHE_SECONDS: forms always have their session checked.
-Entries are per family; a full cache is emptied rather than grown.
+A full cache is emptied rather than grown.
 """
 import threading
 import time
@@ -24,14 +25,13 @@ class PageCache:
         self.entries = {}  # key -> (received at, result)
         self.lock = threading.Lock()
 
-    def get(self, key, newer_than=0.0):
-        """(True, result) for an answer received less than `seconds` ago and after
-        `newer_than` (time.time()), else (False, None)."""
+    def get(self, key):
+        """(True, result) for an answer received less than `seconds` ago, else (False, None)."""
         entry = self.entries.get(key)
         if entry is None or self.seconds <= 0:
             return False, None
         received, result = entry
-        if received <= newer_than or time.time() - received >= self.seconds:
+        if time.time() - received >= self.seconds:
             return False, None
         return True, result
 
@@ -50,8 +50,10 @@ class PageCache:
                 del self.entries[key]
 
 
-def call_key(family_id, call):
-    return ("famille", family_id, call.service, call.method, repr(call.args),
+def call_key(family_id, mark, call):
+    """`mark`: the session cookie's `ecrit`, renewed by every request that may have changed
+    something."""
+    return ("famille", family_id, mark, call.service, call.method, repr(call.args),
             repr(sorted(call.kwargs.items())))
 
 

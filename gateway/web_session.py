@@ -10,6 +10,7 @@ a view makes through `rpc()` — checks the session first. A page may reuse the 
 last few seconds (gateway/page_cache.py); a form never acts on a reused session check.
 """
 import functools
+import secrets
 import time
 
 from flask import abort, current_app, g, redirect, request, session, url_for
@@ -35,9 +36,10 @@ def _page_cache():
 
 
 def mark_written(response):
-    """after_request: the moment after which this family's pages must not reuse answers."""
+    """after_request: a request that may have changed something gives the cookie a new mark,
+    so that the pages after it find none of the answers kept before (gateway/page_cache.py)."""
     if g.get("wrote") and "token" in session:
-        session["ecrit"] = time.time()
+        session["ecrit"] = secrets.token_urlsafe(6)
     return response
 
 
@@ -145,11 +147,13 @@ def gather_page(*calls):
     unread = Call("messaging", "unread_count", family_id)
     check = _session_call() if g.get("session_pending") else None
     cache = _page_cache()
-    # After this request's own call (it may have changed something), nothing older is reused.
-    written = time.time() if g.get("wrote") else session.get("ecrit", 0.0)
+    # After this request's own call (it may have changed something), nothing is reused, and
+    # what it gets is kept under the cookie's next mark only by the next pages.
+    keep = not g.get("wrote")
+    mark = session.get("ecrit", "")
     to_ask = [check] if check and not check.reused else []
     for call in (unread, *calls):
-        hit, call.result = cache.get(call_key(family_id, call), newer_than=written)
+        hit, call.result = cache.get(call_key(family_id, mark, call)) if keep else (False, None)
         if not hit:
             to_ask.append(call)
     sent_at = time.time()
@@ -157,7 +161,7 @@ def gather_page(*calls):
     if check:
         _apply_check(check)
     for call in to_ask:
-        if call.ok and call is not check:
-            cache.put(call_key(family_id, call), call.result, sent_at)
+        if keep and call.ok and call is not check:
+            cache.put(call_key(family_id, mark, call), call.result, sent_at)
     g.unread_messages = unread.result if unread.ok else None
     return calls
