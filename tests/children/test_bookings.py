@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.children import calendar
+from services.children import bookings, calendar
 from services.children.models import Booking, Child, Session
 from services.common.errors import Conflict, NotFound, ValidationError
 from services.common.events import outbox_events
@@ -216,6 +216,28 @@ def test_capacity_race_confirms_exactly_the_capacity(settings, backoffice, struc
                                                        Session.date == day)) == 10
     assert db.scalar(sa.select(sa.func.count()).select_from(Booking).where(
         Booking.prestation_id == prestation["id"], Booking.status == "confirmee")) == 10
+
+
+def test_the_last_place_lost_after_the_early_check_is_complet_and_writes_nothing(
+        backoffice, structure, family, db, monkeypatch):
+    """Two parents read the day as open; the other one's booking takes the last place first:
+    this one's place is refused, what it wrote is rolled back, and it is "Complet"."""
+    prestation = make_prestation(backoffice, structure, capacite=1, nom="Dernière place")
+    first, second = (make_child(backoffice, family["family_id"], [prestation], prenom=name)
+                     for name in ("PREMIER", "SECOND"))
+    day = next_day(open_school_day)
+    backoffice.call("children", "book", family["family_id"], first["id"], prestation["id"],
+                    day.isoformat())
+    monkeypatch.setattr(bookings, "_refuse_early", lambda *args: None)  # read before that booking
+    with pytest.raises(Conflict, match="^Complet : il n'y a plus de place"):
+        bookings.book(db, family["family_id"], second["id"], prestation["id"], day.isoformat())
+    db.rollback()
+    assert db.scalar(sa.select(Session.reserves).where(
+        Session.prestation_id == prestation["id"], Session.date == day)) == 1
+    assert db.scalar(sa.select(sa.func.count()).select_from(Booking).where(
+        Booking.child_id == second["id"])) == 0
+    assert db.scalar(sa.select(sa.func.count()).select_from(outbox_events).where(
+        outbox_events.c.payload["data"]["child_id"].as_integer() == second["id"])) == 0
 
 
 def test_a_full_day_with_a_waiting_list_gives_the_rank_then_the_freed_place(backoffice,
