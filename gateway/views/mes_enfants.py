@@ -116,6 +116,13 @@ def request_from_agenda(child_id):
     form = request.form
     action, day, prestation = form.get("action"), form.get("date", "")[:20], form.get("prestation", "")
     month = form.get("mois") or day[:7]
+    script = _from_script()
+
+    def refused(messages, status, month_value, selected=None):
+        if script:
+            return jsonify(erreurs=messages), status
+        return _agenda_page(child_id, month_value, messages, status, selected)
+
     try:
         if action == "reservation":
             result = rpc().call("children", "book", _family_id(), child_id, prestation, day)
@@ -123,22 +130,16 @@ def request_from_agenda(child_id):
             result = rpc().call("children", "declare_absence", _family_id(), child_id, prestation,
                                 day, form.get("motif", "")[:500], form.get("confirmation") == "oui")
         else:
-            refusal = "Choisissez une demande : réservation ou absence."
-            if _from_script():
-                return jsonify(erreurs=[refusal]), 400
-            return _agenda_page(child_id, month, [refusal], 400)
+            return refused(["Choisissez une demande : réservation ou absence."], 400, month)
     except PortailError as exc:
         if isinstance(exc, NotFound) and str(exc) == "Enfant introuvable.":
             abort(404)
-        status = _status(exc) if not isinstance(exc, NotFound) else 400
-        if _from_script():
-            return jsonify(erreurs=exc.messages), status
-        selected = {"date": day, "prestation": prestation, "nom": form.get("nom", "")[:200]}
-        return _agenda_page(child_id, month if _month(month) else None, exc.messages, status,
-                            selected)
+        return refused(exc.messages, _status(exc) if not isinstance(exc, NotFound) else 400,
+                       month if _month(month) else None,
+                       {"date": day, "prestation": prestation, "nom": form.get("nom", "")[:200]})
     flash(result["message"])
     following = url_for("mes_enfants.agenda", child_id=child_id, mois=month)
-    if _from_script():
+    if script:
         return jsonify(message=result["message"], suivant=following)
     return redirect(following)
 

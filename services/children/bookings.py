@@ -157,14 +157,15 @@ def _locked_row(session, model, child_id, prestation_id, day):
         .with_for_update())
 
 
-def _new_row(session, row, duplicate_message):
-    """Insert the child × prestation × day row; a concurrent twin makes it a Conflict."""
+def _new_row(session, row, duplicate):
+    """Insert the child × prestation × day row; a concurrent twin raises `duplicate` (a
+    Conflict)."""
     try:
         with session.begin_nested():
             session.add(row)
             session.flush()
     except IntegrityError:
-        raise Conflict(duplicate_message) from None
+        raise duplicate from None
     return row
 
 
@@ -186,11 +187,15 @@ def _refuse_early(session, child, prestation, day, what):
         Booking.child_id == child.id, Booking.prestation_id == prestation.id,
         Booking.date == day))
     if status in ACTIVE_BOOKING:
-        raise Conflict(f"Une réservation existe déjà pour {what}.")
+        raise _already_booked(what)
     if prestation.confirmation_auto and not prestation.liste_attente and session.scalar(
             sa.select(Session.reserves >= Session.capacite).where(
                 Session.prestation_id == prestation.id, Session.date == day)):
         raise _complet(prestation, day)
+
+
+def _already_booked(what):
+    return Conflict(f"Une réservation existe déjà pour {what}.")
 
 
 def _complet(prestation, day):
@@ -227,11 +232,11 @@ def _book(session, family_id, child_id, prestation_id, day, at, day_full):
     _refuse_early(session, child, prestation, day, what)
     booking = _locked_row(session, Booking, child.id, prestation.id, day)
     if booking is not None and booking.status in ACTIVE_BOOKING:
-        raise Conflict(f"Une réservation existe déjà pour {what}.")
+        raise _already_booked(what)
     if booking is None:
         booking = _new_row(session, Booking(child_id=child.id, prestation_id=prestation.id,
                                             date=day, status="en_traitement", requested_at=at),
-                           f"Une réservation existe déjà pour {what}.")
+                           _already_booked(what))
     booking.requested_at, booking.decided_at, booking.motif_refus = at, None, ""
     # Booking again a day declared absent: the child comes after all, the absence is void.
     session.execute(sa.delete(Absence).where(
@@ -302,7 +307,7 @@ def declare_absence(session, family_id, child_id, prestation_id, day, motif, con
         absence = _new_row(session, Absence(child_id=child.id, prestation_id=prestation.id,
                                             date=day, motif=motif, status="en_traitement",
                                             requested_at=at),
-                           f"Une absence est déjà déclarée pour {what}.")
+                           Conflict(f"Une absence est déjà déclarée pour {what}."))
     absence.motif, absence.requested_at, absence.decided_at = motif, at, None
     absence.status, absence.motif_refus = "en_traitement", ""
     if prestation.confirmation_auto:
