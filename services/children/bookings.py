@@ -9,17 +9,20 @@ child × prestation × day row of `bookings` makes a double booking impossible.
 """
 import datetime as dt
 import decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.children import calendar, catalogue, collectivity
 from services.children.calendar import long_date, parse_date, short_date
 from services.children.models import (ACTIVE_BOOKING, ATTENDANCE_STATUSES, Absence, Attendance,
-                                      Booking, Child, Enrolment, Prestation, Session)
-from services.children.records import get_child_row
+                                      Booking, Child, Closure, CollectivitySettings, Enrolment,
+                                      Prestation, Session)
+from services.children.records import NOT_FOUND, get_child_row
 from services.common import checks
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationError
 from services.common.events import add_event
@@ -45,13 +48,15 @@ def deadline_text(moment):
     return f"{short_date(moment.date())} à {moment.hour:02d}h{moment.minute:02d}"
 
 
-def closed_reason(session, prestation, day):
-    """Why the prestation does not take children on `day` (French), or None if it does."""
+def closed_reason(session, prestation, day, closure=None):
+    """Why the prestation does not take children on `day` (French), or None if it does.
+    `closure`: the day's closure motif when already read ("" when open)."""
     name = f"« {prestation.nom} »"
     holiday = calendar.public_holiday(day)
     if holiday:
         return f"Le {short_date(day)} est un jour férié ({holiday}) : la prestation {name} n'a pas lieu."
-    motif = calendar.closure_motif(calendar.closures(session, day, day), prestation.id, day)
+    motif = closure if closure is not None else calendar.closure_motif(
+        calendar.closures(session, day, day), prestation.id, day)
     if motif:
         return f"La prestation {name} est fermée le {short_date(day)} ({motif})."
     zone = collectivity.zone(session)
@@ -82,25 +87,84 @@ def _request_event(session, kind, request_id, status, child, prestation, day, re
                "motif_refus": motif_refus})
 
 
+class _Facts(NamedTuple):
+    """What a request from the planning decides on, read in one statement (_FACTS)."""
+    child: Child
+    prestation: Prestation
+    day: dt.date
+    enrolment: Enrolment | None
+    closure: str  # the day's "Fermeture" motif, "" when open
+    booking_status: str | None  # the child × prestation × day booking, if any
+    day_full: bool | None  # None: no place of the day taken yet (no sessions row)
+    absence_status: str | None
+
+
+def _facts_statement(of_family):
+    """The child, prestation, enrolment, closure, booking, places and absence of one day, and
+    the collectivity's settings: one round trip instead of seven. Built once (bound
+    parameters), so neither the statement nor its cache key is made again per request."""
+    day = sa.bindparam("day", type_=sa.Date)
+    same_day = {model: sa.and_(model.child_id == Child.id, model.prestation_id == Prestation.id,
+                               model.date == day) for model in (Booking, Absence)}
+    closure = (sa.select(sa.func.coalesce(sa.func.nullif(Closure.motif, ""), "Fermeture"))
+               .where(Closure.date == day, sa.or_(Closure.prestation_id == Prestation.id,
+                                                   Closure.prestation_id.is_(None)))
+               .order_by(Closure.prestation_id.is_(None)).limit(1).scalar_subquery())
+    query = (
+        sa.select(Child, Prestation, Enrolment, CollectivitySettings, closure, Booking.status,
+                  Session.reserves >= Session.capacite, Absence.status)
+        .select_from(Child)
+        .join(Prestation, Prestation.id == sa.bindparam("prestation_id"))
+        .outerjoin(Enrolment, sa.and_(Enrolment.child_id == Child.id,
+                                      Enrolment.prestation_id == Prestation.id,
+                                      Enrolment.debut <= day, Enrolment.fin >= day))
+        .outerjoin(CollectivitySettings, CollectivitySettings.id == 1)
+        .outerjoin(Booking, same_day[Booking])
+        .outerjoin(Session, sa.and_(Session.prestation_id == Prestation.id, Session.date == day))
+        .outerjoin(Absence, same_day[Absence])
+        .where(Child.id == sa.bindparam("child_id"))
+        # The prestation is already loaded: no second join for the enrolment's.
+        .options(orm.lazyload(Enrolment.prestation)).limit(1))
+    if of_family:
+        query = query.where(Child.family_id == sa.bindparam("family_id"))
+    return query
+
+
+_FACTS = {of_family: _facts_statement(of_family) for of_family in (True, False)}
+
+
 def _context(session, family_id, child_id, prestation_id, day):
-    """Child (of this family), prestation, date and the enrolment covering that date."""
-    child = get_child_row(session, family_id, child_id)
-    prestation = catalogue.get_prestation_row(session, prestation_id)
-    day = parse_date(day)
-    enrolment = catalogue.enrolment_on(session, child.id, prestation.id, day)
+    """The _Facts of a family's child (family_id None: the back office's, any child) on a
+    date; refused when the child is not enrolled in the prestation on that date."""
+    ids = {"child_id": checks.record_id(child_id, NOT_FOUND),
+           "prestation_id": checks.record_id(prestation_id, "Prestation introuvable."),
+           "day": parse_date(day)}
+    if family_id is not None:
+        ids["family_id"] = checks.record_id(family_id, NOT_FOUND)
+    row = session.execute(_FACTS[family_id is not None], ids).first()
+    if row is None:  # which of the two is missing, with its own message
+        get_child_row(session, family_id, child_id)
+        catalogue.get_prestation_row(session, prestation_id)
+        raise NotFound(NOT_FOUND)
+    child, prestation, enrolment, settings, closure, booking_status, day_full, absence = row
+    collectivity.keep(session, settings)
+    facts = _Facts(child, prestation, ids["day"], enrolment, closure or "", booking_status,
+                   day_full, absence)
     if enrolment is None:
         raise ValidationError(f"{child.prenom} n'est pas inscrit(e) à « {prestation.nom} » "
-                              f"le {short_date(day)}.")
-    return child, prestation, day, enrolment
+                              f"le {short_date(facts.day)}.")
+    return facts
 
 
 # --- places ---------------------------------------------------------------------------------------
 
-def take_place(session, prestation, day):
-    """One place of the day, atomically; False when the day is full."""
-    session.execute(pg_insert(Session).values(prestation_id=prestation.id, date=day,
-                                              capacite=prestation.capacite, reserves=0)
-                    .on_conflict_do_nothing(index_elements=["prestation_id", "date"]))
+def take_place(session, prestation, day, known=False):
+    """One place of the day, atomically; False when the day is full. `known`: the day's row
+    was seen, so it need not be created (rows of days are never deleted)."""
+    if not known:
+        session.execute(pg_insert(Session).values(prestation_id=prestation.id, date=day,
+                                                  capacite=prestation.capacite, reserves=0)
+                        .on_conflict_do_nothing(index_elements=["prestation_id", "date"]))
     taken = session.execute(
         sa.update(Session)
         .where(Session.prestation_id == prestation.id, Session.date == day,
@@ -159,12 +223,12 @@ def _locked_row(session, model, child_id, prestation_id, day):
 
 def _new_row(session, row, duplicate):
     """Insert the child × prestation × day row; a concurrent twin raises `duplicate` (a
-    Conflict)."""
+    Conflict) after rolling back the transaction PostgreSQL aborted."""
+    session.add(row)
     try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
+        session.flush()
     except IntegrityError:
+        session.rollback()
         raise duplicate from None
     return row
 
@@ -178,22 +242,6 @@ def _planning_requests_open(session):
                         "d'absence depuis le planning.")
 
 
-def _refuse_early(session, child, prestation, day, what):
-    """The two refusals of a registrations rush, read without writing or locking: most
-    requests of an opening morning arrive once the day is full. Reading an instant before a
-    concurrent change is the same as arriving an instant earlier; anything else goes on to
-    the locked path, which decides."""
-    status = session.scalar(sa.select(Booking.status).where(
-        Booking.child_id == child.id, Booking.prestation_id == prestation.id,
-        Booking.date == day))
-    if status in ACTIVE_BOOKING:
-        raise _already_booked(what)
-    if prestation.confirmation_auto and not prestation.liste_attente and session.scalar(
-            sa.select(Session.reserves >= Session.capacite).where(
-                Session.prestation_id == prestation.id, Session.date == day)):
-        raise _complet(prestation, day)
-
-
 def _already_booked(what):
     return Conflict(f"Une réservation existe déjà pour {what}.")
 
@@ -204,7 +252,7 @@ def _complet(prestation, day):
 
 
 class _DayFull(Exception):
-    """The last place went to another booking between the early check and ours."""
+    """The last place went to another booking between reading the day and taking it."""
 
 
 def book(session, family_id, child_id, prestation_id, day, at=None):
@@ -219,9 +267,10 @@ def book(session, family_id, child_id, prestation_id, day, at=None):
 
 
 def _book(session, family_id, child_id, prestation_id, day, at, day_full):
+    facts = _context(session, family_id, child_id, prestation_id, day)
     _planning_requests_open(session)
-    child, prestation, day, enrolment = _context(session, family_id, child_id, prestation_id, day)
-    reason = closed_reason(session, prestation, day)
+    child, prestation, day = facts.child, facts.prestation, facts.day
+    reason = closed_reason(session, prestation, day, facts.closure)
     if reason:
         raise ValidationError(reason)
     limit = deadline(prestation, day, "reservation")
@@ -229,47 +278,61 @@ def _book(session, family_id, child_id, prestation_id, day, at, day_full):
         raise ValidationError(f"Le délai de réservation est dépassé : pour le {short_date(day)}, "
                               f"la réservation devait être faite avant le {deadline_text(limit)}.")
     what = f"{child.prenom} à « {prestation.nom} » le {short_date(day)}"
-    _refuse_early(session, child, prestation, day, what)
-    booking = _locked_row(session, Booking, child.id, prestation.id, day)
-    if booking is not None and booking.status in ACTIVE_BOOKING:
+    # Most requests of a registrations rush arrive once the day is full or booked twice: they
+    # are refused from what was read, without writing or locking. Reading an instant before a
+    # concurrent change is the same as arriving an instant earlier; a booking that gets a
+    # place takes it with the conditional UPDATE (take_place), which decides.
+    if facts.booking_status in ACTIVE_BOOKING:
         raise _already_booked(what)
-    if booking is None:
-        booking = _new_row(session, Booking(child_id=child.id, prestation_id=prestation.id,
-                                            date=day, status="en_traitement", requested_at=at),
-                           _already_booked(what))
-    booking.requested_at, booking.decided_at, booking.motif_refus = at, None, ""
-    # Booking again a day declared absent: the child comes after all, the absence is void.
-    session.execute(sa.delete(Absence).where(
-        Absence.child_id == child.id, Absence.prestation_id == prestation.id,
-        Absence.date == day, Absence.status != "en_traitement"))
-    result = {"booking_id": booking.id}
     if not prestation.confirmation_auto:
-        booking.status = "en_traitement"
-        result.update(status="en_traitement", message=f"Votre demande de réservation pour {what} "
-                      "a été transmise à la structure. Elle est en cours de traitement.")
-    elif not day_full:
-        # Everything written first, the place taken last: the day's row, which every booking
-        # of that day waits for, then stays locked only for the commit.
-        booking.status, booking.decided_at = "confirmee", at
-        add_event(session, "children", "booking.confirmed",
-                  {**event_data(child, prestation, day, enrolment.responsable),
-                   "booking_id": booking.id})
-        _request_event(session, "reservation", booking.id, "acceptee", child, prestation, day,
-                       enrolment.responsable)
-        session.flush()
-        if not take_place(session, prestation, day):
-            raise _DayFull()
-        return {**result, "status": "confirmee", "message": f"Réservation confirmée pour {what}."}
+        status = "en_traitement"
+    elif not (day_full or facts.day_full):
+        status = "confirmee"
     elif prestation.liste_attente:
-        booking.status = "liste_attente"
-        session.flush()
-        rank = waiting_rank(session, booking)
-        result.update(status="liste_attente", rang=rank,
-                      message=f"Complet : {what} est placé(e) en liste d'attente (rang {rank}).")
+        # Only the locked path puts a child on the waiting list: read without the lock, a
+        # place freed meanwhile would leave the child waiting beside it.
+        status = "liste_attente" if day_full else "confirmee"
     else:
         raise _complet(prestation, day)
-    _request_event(session, "reservation", booking.id, result["status"], child, prestation, day,
-                   enrolment.responsable)
+    decided_at = at if status == "confirmee" else None
+    if facts.booking_status is None:
+        booking = _new_row(session, Booking(child_id=child.id, prestation_id=prestation.id,
+                                            date=day, status=status, requested_at=at,
+                                            decided_at=decided_at, motif_refus=""),
+                           _already_booked(what))
+    else:  # refused or cancelled before: the same row, booked again
+        booking = _locked_row(session, Booking, child.id, prestation.id, day)
+        if booking.status in ACTIVE_BOOKING:
+            raise _already_booked(what)
+        booking.status, booking.requested_at, booking.decided_at = status, at, decided_at
+        booking.motif_refus = ""
+    if facts.absence_status not in (None, "en_traitement"):
+        # Booking again a day declared absent: the child comes after all, the absence is void.
+        session.execute(sa.delete(Absence).where(
+            Absence.child_id == child.id, Absence.prestation_id == prestation.id,
+            Absence.date == day, Absence.status != "en_traitement"))
+    responsable = facts.enrolment.responsable
+    if status == "confirmee":
+        # Everything written first, the place taken last: the day's row, which every booking
+        # of that day waits for, then stays locked only for the commit.
+        add_event(session, "children", "booking.confirmed",
+                  {**event_data(child, prestation, day, responsable), "booking_id": booking.id})
+        _request_event(session, "reservation", booking.id, "acceptee", child, prestation, day,
+                       responsable)
+        if not take_place(session, prestation, day, known=facts.day_full is not None):
+            raise _DayFull()
+        return {"booking_id": booking.id, "status": status,
+                "message": f"Réservation confirmée pour {what}."}
+    result = {"booking_id": booking.id, "status": status}
+    if status == "en_traitement":
+        result["message"] = (f"Votre demande de réservation pour {what} a été transmise à la "
+                             "structure. Elle est en cours de traitement.")
+    else:
+        rank = waiting_rank(session, booking)
+        result.update(rang=rank, message=f"Complet : {what} est placé(e) en liste d'attente "
+                                         f"(rang {rank}).")
+    _request_event(session, "reservation", booking.id, status, child, prestation, day,
+                   responsable)
     return result
 
 
@@ -277,6 +340,7 @@ def declare_absence(session, family_id, child_id, prestation_id, day, motif, con
     """"Déclarer une absence": a reason and a confirmation are required, and the délai de
     prévenance. Accepted at once when the prestation confirms automatically, else pending."""
     at = at or now()
+    facts = _context(session, family_id, child_id, prestation_id, day)
     _planning_requests_open(session)
     motif = checks.text(motif, "La raison de l'absence")[:500]
     errors = []
@@ -284,14 +348,14 @@ def declare_absence(session, family_id, child_id, prestation_id, day, motif, con
         errors.append("Veuillez indiquer la raison de l'absence.")
     if not confirme:
         errors.append("Veuillez confirmer la déclaration d'absence.")
-    child, prestation, day, enrolment = _context(session, family_id, child_id, prestation_id, day)
+    child, prestation, day, enrolment = facts.child, facts.prestation, facts.day, facts.enrolment
     if errors:
         raise ValidationError(*errors)
     what = f"{child.prenom} à « {prestation.nom} » le {short_date(day)}"
     booking = _locked_row(session, Booking, child.id, prestation.id, day)
     booked = booking is not None and booking.status == "confirmee"
     regular = (day.weekday() in enrolment.jours_reguliers
-               and closed_reason(session, prestation, day) is None)
+               and closed_reason(session, prestation, day, facts.closure) is None)
     if not booked and not regular:
         raise ValidationError(f"Aucune réservation confirmée pour {what} : "
                               "il n'y a pas d'absence à déclarer.")
@@ -444,7 +508,8 @@ def record_attendance(session, child_id, prestation_id, day, status, quantite=No
         raise ValidationError("Statut de présence inconnu : présent (present), absent excusé "
                               "(absent_excuse), absent facturé (absent_facture) ou heure hors "
                               "contrat (heure_hors_contrat).")
-    child, prestation, day, enrolment = _context(session, None, child_id, prestation_id, day)
+    facts = _context(session, None, child_id, prestation_id, day)
+    child, prestation, day, enrolment = facts.child, facts.prestation, facts.day, facts.enrolment
     if status == "heure_hors_contrat":
         try:
             quantite = decimal.Decimal(str(quantite))
@@ -465,10 +530,8 @@ def record_attendance(session, child_id, prestation_id, day, status, quantite=No
         .returning(Attendance.id)).scalar_one()
     # A regular contract ("Régulier") books its weekdays: billed at the normal price, as a booking.
     booked = (day.weekday() in enrolment.jours_reguliers
-              and closed_reason(session, prestation, day) is None) or session.scalar(
-        sa.select(Booking.id).where(
-            Booking.child_id == child.id, Booking.prestation_id == prestation.id,
-            Booking.date == day, Booking.status == "confirmee")) is not None
+              and closed_reason(session, prestation, day, facts.closure) is None
+              ) or facts.booking_status == "confirmee"
     data = {**event_data(child, prestation, day, enrolment.responsable),
             "attendance_id": attendance_id, "status": status, "booked": booked,
             "quantity": str(quantite.normalize() if quantite == 1 else quantite)}

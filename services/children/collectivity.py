@@ -13,10 +13,14 @@ def get(session):
     """The copy, or the defaults until accounts has published its settings. Read once per
     worker's session (session.info): the identity map alone would not keep it."""
     if "collectivity" not in session.info:
-        row = session.get(CollectivitySettings, 1)
-        session.info["collectivity"] = row if row is not None else CollectivitySettings(
-            id=1, **DEFAULTS)
+        keep(session, session.get(CollectivitySettings, 1))
     return session.info["collectivity"]
+
+
+def keep(session, row):
+    """Keep the copy read with another query (None: not published yet) for this session."""
+    session.info["collectivity"] = row if row is not None else CollectivitySettings(
+        id=1, **DEFAULTS)
 
 
 def zone(session):

@@ -91,6 +91,21 @@ def test_sessions_expire_when_idle_and_end_on_password_change(db, family):
     assert logins.session_info(db, second)["family_id"] == family_id
 
 
+def test_a_session_in_use_stays_open_beyond_the_idle_time(db, family):
+    numero, password, family_id = family
+    start = logins.now()
+    token = logins.open_session(db, family_id, at=start)
+    db.commit()
+    minutes = dt.timedelta(minutes=1)
+    used = start + 20 * minutes  # more than TOUCH_EVERY after the login: written
+    assert logins.session_info(db, token, at=used)["family_id"] == family_id
+    assert logins.session_info(db, token, at=used + 2 * minutes) is not None  # not written
+    last = used + logins.SESSION_IDLE - minutes
+    assert logins.session_info(db, token, at=last) is not None
+    assert logins.session_info(db, token, at=last + logins.SESSION_IDLE - minutes) is not None
+    assert logins.session_info(db, token, at=last + 2 * logins.SESSION_IDLE) is None
+
+
 def test_password_change_checks_current_policy_and_confirmation(db, family):
     numero, password, family_id = family
     token = logins.open_session(db, family_id)

@@ -218,7 +218,7 @@ def test_capacity_race_confirms_exactly_the_capacity(settings, backoffice, struc
         Booking.prestation_id == prestation["id"], Booking.status == "confirmee")) == 10
 
 
-def test_the_last_place_lost_after_the_early_check_is_complet_and_writes_nothing(
+def test_the_last_place_lost_after_the_day_was_read_is_complet_and_writes_nothing(
         backoffice, structure, family, db, monkeypatch):
     """Two parents read the day as open; the other one's booking takes the last place first:
     this one's place is refused, what it wrote is rolled back, and it is "Complet"."""
@@ -228,7 +228,8 @@ def test_the_last_place_lost_after_the_early_check_is_complet_and_writes_nothing
     day = next_day(open_school_day)
     backoffice.call("children", "book", family["family_id"], first["id"], prestation["id"],
                     day.isoformat())
-    monkeypatch.setattr(bookings, "_refuse_early", lambda *args: None)  # read before that booking
+    read = bookings._context  # the day read before that booking took its place
+    monkeypatch.setattr(bookings, "_context", lambda *args: read(*args)._replace(day_full=False))
     with pytest.raises(Conflict, match="^Complet : il n'y a plus de place"):
         bookings.book(db, family["family_id"], second["id"], prestation["id"], day.isoformat())
     db.rollback()
