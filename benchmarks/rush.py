@@ -18,10 +18,14 @@ no child booked twice). Exit status 1 if not. Loopback only.
 """
 import argparse
 import datetime as dt
+import http.client
+import http.cookies
+import json
 import os
 import sys
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -188,6 +192,28 @@ def get_page(figures, session, base, name, path):
     return page if page.status_code == 200 else None
 
 
+def post_form(session, base, path, data, headers):
+    """(status, content type, text) of a form POST sent with http.client and the session's
+    cookies, taking the cookies it sets. The load generator shares the two cores with the
+    portal: requests costs about twice as much CPU per request (measured)."""
+    url = urllib.parse.urlsplit(base)
+    body = urllib.parse.urlencode(data)
+    cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.get_dict().items())
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
+    try:
+        conn.request("POST", path, body, {
+            **headers, "Cookie": cookie, "Connection": "close",
+            "Content-Type": "application/x-www-form-urlencoded"})
+        answer = conn.getresponse()
+        text = answer.read().decode("utf-8")
+        for line in answer.headers.get_all("Set-Cookie") or ():
+            for name, morsel in http.cookies.SimpleCookie(line).items():
+                session.cookies.set(name, morsel.value, domain=url.hostname, path=morsel["path"] or "/")
+        return answer.status, answer.headers.get("Content-Type", ""), text
+    finally:
+        conn.close()
+
+
 def timed(pool, fn, items):
     started = time.perf_counter()
     results = list(pool.map(fn, items))
@@ -254,13 +280,13 @@ def main(argv=None):
         start_gate.wait()
         started = time.perf_counter()
         try:
-            answer = session.post(f"{base}/mes-enfants/{child_id}/agenda", timeout=120,
-                                  allow_redirects=False, headers=headers,
-                                  data={"csrf_token": token, "action": "reservation",
-                                        "date": day.isoformat(), "prestation": prestation["id"]})
-            scripted = answer.headers.get("Content-Type", "").startswith("application/json")
-            said = " ".join(answer.json().get("erreurs", [])) if scripted else answer.text
-            if answer.status_code == 302 or (scripted and answer.status_code == 200):
+            status, content_type, text = post_form(
+                session, base, f"/mes-enfants/{child_id}/agenda", headers=headers,
+                data={"csrf_token": token, "action": "reservation", "date": day.isoformat(),
+                      "prestation": prestation["id"]})
+            scripted = content_type.startswith("application/json")
+            said = " ".join(json.loads(text).get("erreurs", [])) if scripted else text
+            if status == 302 or (scripted and status == 200):
                 kind = "réservé"
             elif "Complet" in said:
                 kind = "complet"
@@ -268,8 +294,8 @@ def main(argv=None):
                 kind = "déjà réservé"
             else:
                 kind = None
-                figures.record("booking", started, f"HTTP {answer.status_code}")
-        except requests.RequestException as exc:
+                figures.record("booking", started, f"HTTP {status}")
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             kind = None
             figures.record("booking", started, type(exc).__name__)
         if kind:
