@@ -5,7 +5,8 @@ environment variables):
                               [--double-clicks 0.1] [--no-script]
 
 Setup (not timed): N load-test families (accounts' generator, as deploy.demo), one child each
-enrolled in a new "ALSH Vacances" session of CAPACITY places on the next holiday weekday.
+(replacing an earlier run's) enrolled in a new "ALSH Vacances" session of CAPACITY places on
+the next holiday weekday.
 Then, timed, as the parents of a town do on the morning registrations open:
 1. logins: every parent logs in (an Argon2 verification each) and opens the child's planning;
 2. bookings: at the opening time all of them book the session at once (a share double-click:
@@ -111,6 +112,11 @@ def prepare(settings, identifiants, capacity):
     try:
         health = records.encrypt_health({f: "" for f in records.HEALTH_FIELDS},
                                         settings.children_data_key)
+        # The children an earlier run gave these families (their bookings go with them): else
+        # each run adds a child to every family, and every page of the next runs, and of
+        # benchmarks/accueil.py (same families), has more to show.
+        session.execute(sa.delete(Child).where(Child.nom == "RUEE",
+                                               Child.family_id.in_(list(ids.values()))))
         children = {}
         for identifiant in identifiants:
             child = Child(family_id=ids[identifiant], nom="RUEE", prenom=f"E{identifiant[-6:]}",

@@ -165,12 +165,17 @@ def take_place(session, prestation, day, known=False):
         session.execute(pg_insert(Session).values(prestation_id=prestation.id, date=day,
                                                   capacite=prestation.capacite, reserves=0)
                         .on_conflict_do_nothing(index_elements=["prestation_id", "date"]))
-    taken = session.execute(
-        sa.update(Session)
-        .where(Session.prestation_id == prestation.id, Session.date == day,
-               Session.reserves < Session.capacite)
-        .values(reserves=Session.reserves + 1).returning(Session.id)).first()
+    taken = session.execute(_TAKE_PLACE, {"prestation": prestation.id, "day": day}).first()
     return taken is not None
+
+
+# The capacity guard (module docstring), built once; on the table, so without the ORM's
+# bulk-update bookkeeping.
+_DAYS = Session.__table__
+_TAKE_PLACE = (sa.update(_DAYS)
+               .where(_DAYS.c.prestation_id == sa.bindparam("prestation"),
+                      _DAYS.c.date == sa.bindparam("day"), _DAYS.c.reserves < _DAYS.c.capacite)
+               .values(reserves=_DAYS.c.reserves + 1).returning(_DAYS.c.id))
 
 
 def release_place(session, prestation_id, day):

@@ -80,6 +80,10 @@ def _wake_relay(session):
         _outbox_written.set()
 
 
+# Built once: a statement made per call costs more than its round trip (profiled).
+_OUTBOX_INSERT = outbox_events.insert()
+
+
 def add_event(session, source, event_type, data):
     """Record an event in the caller's transaction; published after commit by the relay."""
     contracts.event(source, event_type)  # refuse events missing from the contracts
@@ -90,8 +94,8 @@ def add_event(session, source, event_type, data):
         "occurred_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "data": data,
     }
-    session.execute(outbox_events.insert().values(
-        event_id=envelope["event_id"], event_type=event_type, payload=envelope))
+    session.execute(_OUTBOX_INSERT, {"event_id": envelope["event_id"], "event_type": event_type,
+                                     "payload": envelope})
     session.info["outbox"] = True
     return envelope["event_id"]
 
@@ -239,6 +243,10 @@ class _DatabaseOutage:
 _database_outage = _DatabaseOutage()
 
 
+_MARK_PROCESSED = (postgresql.insert(processed_events).on_conflict_do_nothing()
+                   .returning(processed_events.c.event_id))
+
+
 def subscribe(source, event_type, max_attempts=5):
     """Decorate `handler(self, data, envelope)` of a service with a `db` session dependency.
 
@@ -257,13 +265,12 @@ def subscribe(source, event_type, max_attempts=5):
             event_id = envelope["event_id"]
             session = self.db
             try:
-                done = session.execute(sa.select(processed_events.c.event_id).where(
-                    processed_events.c.handler == handler,
-                    processed_events.c.event_id == event_id)).first()
-                if done:
-                    return
+                # Marked first, in the handler's transaction: a concurrent twin waits for this
+                # one's commit, then finds the mark; a failure rolls the mark back with the work.
+                if session.execute(_MARK_PROCESSED, {"handler": handler,
+                                                     "event_id": event_id}).first() is None:
+                    return  # applied before (a redelivery)
                 fn(self, envelope["data"], envelope)
-                session.execute(processed_events.insert().values(handler=handler, event_id=event_id))
                 session.commit()
                 attempts.pop(event_id, None)
                 _database_outage.clear()
