@@ -14,8 +14,9 @@ Then, timed, as the parents of a town do on the morning registrations open:
    reason, shown in place), or as forms answered by the agenda page with --no-script;
 3. pages: each parent browses Accueil, Mes enfants and Relevé de compte.
 Prints logins/s, bookings/s, p50/p95/p99 of each page, the errors (anything but a booking or
-a French "complet" answer), and the confirmed bookings against the capacity (must be equal;
-no child booked twice). Exit status 1 if not. Loopback only.
+a French "complet" answer), the confirmed bookings against the capacity (must be equal;
+no child booked twice; exit status 1 if not), and the CPU each booking cost per process
+group (benchmarks/cpu.py). Loopback only.
 """
 import argparse
 import datetime as dt
@@ -36,6 +37,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import cpu  # noqa: E402
 from benchmarks.accueil import CSRF_INPUT, VALUE, login, loopback_only, percentile  # noqa: E402
 
 MAX_PARENTS = 20000
@@ -312,11 +314,13 @@ def main(argv=None):
     with ThreadPoolExecutor(args.concurrency) as pool:
         futures = [pool.submit(book, job) for job in jobs]
         time.sleep(0.5)  # let the threads reach the gate
+        cpu_before = cpu.snapshot()
         t0 = time.perf_counter()
         start_gate.set()
         for future in futures:
             future.result()
         booking_time = time.perf_counter() - t0
+        cpu_used = cpu.per_request(cpu_before, cpu.snapshot(), len(jobs))
 
     def browse(parent):
         _, session, _ = parent
@@ -345,6 +349,7 @@ def main(argv=None):
     print(f"errors              {errors}" + "".join(f"\n  {n} × {e}" for e, n in
                                                   sorted(figures.errors.items())))
     print(f"cores               {os.cpu_count()} (load generator on the same machine)")
+    print(f"CPU per booking     {cpu_used} (from /proc, every process on this machine)")
     ok = confirmed == expected and double_bookings == 0 and errors == 0
     return 0 if ok else 1
 

@@ -27,6 +27,7 @@ def test_the_opening_rush_confirms_exactly_the_capacity(services, live_gateway):
                      out, re.M), out
     assert re.search(r"^double bookings     0 +OK$", out, re.M), out
     assert re.search(r"^errors              0$", out, re.M), out
+    assert re.search(r"^CPU per booking     \d+\.\d ms: ", out, re.M), out
     answers = dict(re.findall(r"(réservé|complet|déjà réservé): (\d+)",
                               re.search(r"^booking answers(.*)$", out, re.M).group(1)))
     # Every parent got an answer: a place, "complet", or "already booked" for the double clicks.
