@@ -25,7 +25,6 @@ from nameko.events import event_handler
 from nameko.standalone.events import get_event_exchange
 from nameko.extensions import DependencyProvider
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import IntegrityError
 
 from services.common import contracts
 from services.common import settings as settings_module
@@ -274,8 +273,6 @@ def subscribe(source, event_type, max_attempts=5):
                 session.commit()
                 attempts.pop(event_id, None)
                 _database_outage.clear()
-            except IntegrityError:
-                session.rollback()  # processed concurrently by another instance
             except Exception as exc:
                 if database_unreachable(exc):
                     # A restart or failover, not the event's fault. Without a pause nameko
