@@ -171,6 +171,45 @@ def test_every_rpc_call_has_a_timeout(settings, late_listener):
     assert time.monotonic() - started < 2.5
 
 
+def test_a_page_keeps_the_answers_of_the_services_that_did_answer(settings, late_listener):
+    """One gather: a service too slow, one not deployed, one that answers and a refusal."""
+    if late_listener.process is None:
+        late_listener.start()
+    from services.common.rpc import Call
+    rpc = RpcClient(settings, size=1, timeout=1, circuit_seconds=30)
+    calls = [listener_call(3), Call("absent", "anything"), Call("accounts", "health"),
+             Call("accounts", "get_family", 2_000_000_000)]
+    started = time.monotonic()
+    try:
+        rpc.gather(calls)
+        elapsed = time.monotonic() - started
+        slow, absent, health, missing = calls
+        assert health.result == {"service": "accounts", "status": "ok"}
+        assert type(missing.error).__name__ == "NotFound" and "introuvable" in str(missing.error)
+        assert isinstance(slow.error, ServiceUnavailable)
+        assert isinstance(absent.error, ServiceUnavailable)
+        assert elapsed < 2.5  # one timeout for the whole page
+        # Both circuits are open: the next page does not wait for them again.
+        started = time.monotonic()
+        again = rpc.gather([listener_call(0), Call("absent", "anything"), Call("accounts", "health")])
+        assert [c.ok for c in again] == [False, False, True]
+        assert time.monotonic() - started < 0.5
+    finally:
+        rpc.close()
+
+
+def test_a_service_nobody_consumes_is_refused_at_once(settings, services):
+    rpc = RpcClient(settings, size=1, timeout=5, circuit_seconds=0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable):
+            rpc.call("absent", "anything")
+        assert time.monotonic() - started < 1  # told by the broker, not by the timeout
+        assert rpc.call("accounts", "health")["status"] == "ok"  # same connection, still usable
+    finally:
+        rpc.close()
+
+
 def test_settings_refuse_an_rpc_timeout_above_five_seconds():
     from services.common import settings as settings_module
     with pytest.raises(ValueError):
