@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from gateway import collectivity, dates, web_session
 from gateway.page_cache import PageCache
+from gateway.session_trust import SessionTrust
 from gateway.views import REGISTERED
 from services.common.rpc import RpcClient
 
@@ -32,6 +33,8 @@ def create_app(settings, rpc=None):
     app.extensions["settings"] = settings
     app.extensions["rpc"] = rpc or RpcClient(settings, size=settings.gateway_threads)
     app.extensions["page_cache"] = PageCache(settings.page_cache_seconds)
+    app.extensions["session_trust"] = SessionTrust(settings.session_trust_seconds,
+                                                   settings.amqp_uri)
     app.after_request(web_session.mark_written)
     csrf.init_app(app)
     for blueprint in REGISTERED:

@@ -2,15 +2,13 @@
 0 turns it off).
 
 On the morning registrations open, parents reload their pages again and again: a page's calls
-(and the check of its session, for a page) answered less than that long ago are not asked
-again. What it may show:
+answered less than that long ago are not asked again (its session check is reused by
+gateway/session_trust.py, under its own rules). What it may show:
 - the family's own changes at once, from any gateway: a request that may have changed
   something (a form, or any call a view makes itself) gives the session cookie a new `ecrit`
   mark, and answers are kept under the mark of the cookie that asked for them, so none from
   before the change is found again (no clock compared between hosts);
-- the back office's changes (a new invoice, a reply) at most PAGE_CACHE_SECONDS late;
-- a session ended elsewhere (logout on another device, password changed) still opening pages,
-  not forms, for at most PAGE_CACHE_SECONDS: forms always have their session checked.
+- the back office's changes (a new invoice, a reply) at most PAGE_CACHE_SECONDS late.
 A full cache is emptied rather than grown.
 """
 import threading
@@ -55,7 +53,3 @@ def call_key(family_id, mark, call):
     something."""
     return ("famille", family_id, mark, call.service, call.method, repr(call.args),
             repr(sorted(call.kwargs.items())))
-
-
-def session_key(token):
-    return ("session", token)

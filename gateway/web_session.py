@@ -6,8 +6,10 @@ still be drawn, degraded, while the accounts service does not answer.
 
 A page (GET) checks the session in the same parallel fan-out as its own calls (one round trip,
 not two) and is thrown away if the check fails. Anything else — a form, a download, any call
-a view makes through `rpc()` — checks the session first. A page may reuse the answers of the
-last few seconds (gateway/page_cache.py); a form never acts on a reused session check.
+a view makes through `rpc()` — checks the session first. A check accounts answered a few
+minutes ago is reused, by pages and forms, while this gateway hears of the sessions that end
+(gateway/session_trust.py); a page may reuse its other answers of the last few seconds
+(gateway/page_cache.py).
 """
 import functools
 import secrets
@@ -16,7 +18,8 @@ import time
 from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from gateway.page_cache import call_key, session_key
+from gateway.page_cache import call_key
+from services.common.crypto import session_token_hash
 from services.common.rpc import Call
 
 COOKIE_MAX_AGE = 12 * 3600  # same absolute limit as the accounts session
@@ -35,6 +38,10 @@ def _page_cache():
     return current_app.extensions["page_cache"]
 
 
+def _trust():
+    return current_app.extensions["session_trust"]
+
+
 def mark_written(response):
     """after_request: a request that may have changed something gives the cookie a new mark,
     so that the pages after it find none of the answers kept before (gateway/page_cache.py)."""
@@ -43,34 +50,36 @@ def mark_written(response):
     return response
 
 
-def start(auth):
-    """After a successful login: a fresh cookie (never reuse the one from before login)."""
+def start(auth, asked_at):
+    """After a successful login (`asked_at`: time.monotonic() before accounts was asked): a
+    fresh cookie (never reuse the one from before login)."""
     session.clear()
     session["token"] = auth["session_token"]
     session["started"] = time.time()
     session["account"] = auth["account"]
+    _trust().put(auth["session_token"], auth["account"], asked_at)
 
 
 def end():
     token = session.get("token")
     session.clear()
-    _page_cache().drop(lambda key, _: key == session_key(token))
+    if token:
+        _trust().forget_session(session_token_hash(token))
     return token
 
 
 def forget_sessions_of(family_id):
     """After a password change: this gateway stops reusing the family's session checks."""
-    _page_cache().drop(lambda key, result: key[0] == "session"
-                       and result.get("family_id") == family_id)
+    _trust().forget_family(family_id)
 
 
 def _session_call():
-    """accounts' check of the session; answered from the page cache for a page (GET)."""
+    """accounts' check of the session, or the one it answered a moment ago
+    (gateway/session_trust.py)."""
     call = Call("accounts", "get_session", session["token"])
-    call.sent_at, call.reused = time.time(), False
-    if request.method == "GET":
-        hit, call.result = _page_cache().get(session_key(session["token"]))
-        call.reused = hit
+    call.asked_at = time.monotonic()
+    call.result = _trust().get(session["token"])
+    call.reused = call.result is not None
     return call
 
 
@@ -84,8 +93,8 @@ def _apply_check(call):
         session.clear()
         g.account = None
         abort(redirect(url_for("auth.login", suivant=request.path)))
-    if not getattr(call, "reused", False):
-        _page_cache().put(session_key(session["token"]), call.result, call.sent_at)
+    if not call.reused:
+        _trust().put(session["token"], call.result, call.asked_at)
     if session.get("account") != call.result:
         session["account"] = call.result
     g.account = call.result

@@ -65,9 +65,10 @@ def test_env(environ):
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(free_port()),
         "PYTHONUNBUFFERED": "1",
-        # Tests change data behind the pages' back and look at once; the page cache has its
-        # own tests (tests/gateway/test_page_cache.py).
+        # Tests change data (and end sessions) behind the pages' back and look at once; the
+        # page cache and the session trust have their own tests (tests/gateway/).
         "PAGE_CACHE_SECONDS": "0",
+        "SESSION_TRUST_SECONDS": "0",
     })
     return env
 

@@ -1,4 +1,6 @@
 """Login, logout, password change: the "COMPTE FAMILLE" box and the padlock."""
+import time
+
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from gateway import web_session
@@ -33,6 +35,7 @@ def login():
     if request.method == "POST":
         identifiant = request.form.get("identifiant", "").strip()[:100]
         password = request.form.get("mot_de_passe", "")
+        asked_at = time.monotonic()
         try:
             auth = web_session.rpc().call("accounts", "authenticate", identifiant, password)
         except ServiceUnavailable as exc:
@@ -40,7 +43,7 @@ def login():
         except PortailError as exc:
             error, status = str(exc), 401
         else:
-            web_session.start(auth)
+            web_session.start(auth, asked_at)
             if auth["account"]["must_change_password"]:
                 return redirect(url_for("auth.change_password"))
             return redirect(_safe_next(request.args.get("suivant")))

@@ -1,6 +1,5 @@
 """Logins, throttling, web sessions and password changes: plain functions over a session."""
 import datetime as dt
-import hashlib
 import secrets
 
 import sqlalchemy as sa
@@ -9,6 +8,7 @@ from services.accounts import passwords
 from services.accounts.models import (Credential, Family, LoginThrottle, PasswordReset, Person,
                                       WebSession)
 from services.common import checks
+from services.common.crypto import session_token_hash
 from services.common.errors import AccountLocked, AuthenticationFailed, ValidationError
 
 MAX_FAILURES = 10
@@ -27,11 +27,6 @@ def now():
 
 def _normalise(identifiant):
     return checks.text(identifiant, "L'identifiant")[:100]
-
-
-def _token_hash(token):
-    # Anything but a text is a token that matches nothing (as the empty one).
-    return hashlib.sha256(token.encode() if isinstance(token, str) else b"").hexdigest()
 
 
 def _locked_message(until, at):
@@ -80,7 +75,7 @@ def open_session(session, family_id, at=None):
     """A new session token for this family (a new id at every login)."""
     at = at or now()
     token = secrets.token_urlsafe(32)
-    session.add(WebSession(token_hash=_token_hash(token), family_id=family_id,
+    session.add(WebSession(token_hash=session_token_hash(token), family_id=family_id,
                            created_at=at, last_seen_at=at))
     return token
 
@@ -102,7 +97,7 @@ def session_info(session, token, at=None):
     if not token:
         return None
     at = at or now()
-    token_hash = _token_hash(token)
+    token_hash = session_token_hash(token)
     row = session.execute(_SESSION_INFO, {"token_hash": token_hash}).first()
     if row is None:
         return None
@@ -127,16 +122,18 @@ def session_info(session, token, at=None):
 
 
 def end_session(session, token, at=None):
-    session.execute(sa.update(WebSession).where(WebSession.token_hash == _token_hash(token or ""),
-                                                WebSession.revoked_at.is_(None))
-                    .values(revoked_at=at or now()))
+    """End the session; its family id, or None when it had already ended or never existed."""
+    return session.execute(
+        sa.update(WebSession).where(WebSession.token_hash == session_token_hash(token or ""),
+                                    WebSession.revoked_at.is_(None))
+        .values(revoked_at=at or now()).returning(WebSession.family_id)).scalar()
 
 
 def end_other_sessions(session, family_id, keep_token=None, at=None):
     query = sa.update(WebSession).where(WebSession.family_id == family_id,
                                         WebSession.revoked_at.is_(None))
     if keep_token:
-        query = query.where(WebSession.token_hash != _token_hash(keep_token))
+        query = query.where(WebSession.token_hash != session_token_hash(keep_token))
     session.execute(query.values(revoked_at=at or now()))
 
 
@@ -192,14 +189,14 @@ def request_password_reset(session, identifiant_or_email, at=None):
         if recent >= RESETS_PER_HOUR:
             continue
         token = secrets.token_urlsafe(32)
-        session.add(PasswordReset(token_hash=_token_hash(token), family_id=family_id,
+        session.add(PasswordReset(token_hash=session_token_hash(token), family_id=family_id,
                                   created_at=at, expires_at=at + RESET_VALID))
         links.append((family_id, email, token))
     return links
 
 
 def _usable_reset(session, token, at):
-    reset = session.get(PasswordReset, _token_hash(token or ""), with_for_update=True)
+    reset = session.get(PasswordReset, session_token_hash(token or ""), with_for_update=True)
     if reset is None or reset.used_at is not None or reset.expires_at <= at:
         raise ValidationError("Ce lien de réinitialisation n'est plus valable. "
                               "Veuillez refaire une demande.")

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from nameko.rpc import rpc
 
 from services.accounts import collectivity, directory, families, logins
+from services.common.crypto import session_token_hash
 from services.common.db import Database
 from services.common.errors import EXPECTED, AuthenticationFailed
 from services.common.events import OutboxRelay, add_event, subscribe
@@ -38,7 +39,10 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def end_session(self, session_token):
-        logins.end_session(self.db, session_token)
+        family_id = logins.end_session(self.db, session_token)
+        if family_id is not None:  # the gateways forget it (gateway/session_trust.py)
+            add_event(self.db, self.name, "session.ended",
+                      {"family_id": family_id, "session": session_token_hash(session_token)})
         self.db.commit()
 
     @rpc(expected_exceptions=EXPECTED)

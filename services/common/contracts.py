@@ -34,6 +34,10 @@ EVENTS = (
     Event("accounts", "family.updated",
           "A family's record (responsable, conjoint) changed. Data: as family.created."),
     Event("accounts", "password.changed", "A family changed or reset its password. Data: {family_id}."),
+    Event("accounts", "session.ended",
+          "A parent logged out. Data: {family_id, session: the token's SHA-256 (never the "
+          "token)}. No service subscribes: every gateway listens with a queue of its own "
+          "(gateway/session_trust.py), as to password.changed and family.updated."),
     Event("accounts", "collectivity.updated",
           "The back office changed the collectivity's settings. Data: every setting as "
           "accounts.get_collectivity returns it (name, address, site_url, welcome_message, "

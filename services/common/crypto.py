@@ -38,3 +38,9 @@ def mask(value, visible=4):
         return ""
     shown = value[-visible:] if len(value) > visible else ""
     return "•" * 4 + shown
+
+
+def session_token_hash(token):
+    """How a web session's token is stored (accounts) and named in events and by the gateway:
+    never the token itself. Anything but a text matches nothing (as the empty token)."""
+    return hashlib.sha256(token.encode() if isinstance(token, str) else b"").hexdigest()

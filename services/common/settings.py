@@ -20,6 +20,7 @@ SETTING_NAMES = (
     "GATEWAY_SECRET_KEY",
     "GATEWAY_THREADS",
     "PAGE_CACHE_SECONDS",
+    "SESSION_TRUST_SECONDS",
     "SESSION_COOKIE_SECURE",
     "BANK_STUB_HOST",
     "BANK_STUB_PORT",
@@ -61,6 +62,7 @@ class Settings:
     gateway_secret_key: str
     gateway_threads: int
     page_cache_seconds: float  # gateway/page_cache.py
+    session_trust_seconds: float  # gateway/session_trust.py
     session_cookie_secure: bool
     bank_stub_host: str
     bank_stub_port: int
@@ -106,6 +108,15 @@ def _bool(value):
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+def _trust_seconds(value):
+    seconds = float(value)
+    # Longer than accounts' activity rhythm (5 min) and a session idle for 30 min could be
+    # trusted after its end (gateway/session_trust.py).
+    if not 0 <= seconds <= 300:
+        raise ValueError("SESSION_TRUST_SECONDS must be between 0 and 300")
+    return seconds
+
+
 def load(env=None):
     env = os.environ if env is None else env
     overrides = {
@@ -129,6 +140,7 @@ def load(env=None):
         gateway_secret_key=env.get("GATEWAY_SECRET_KEY", ""),
         gateway_threads=int(env.get("GATEWAY_THREADS", "16")),
         page_cache_seconds=float(env.get("PAGE_CACHE_SECONDS", "2")),
+        session_trust_seconds=_trust_seconds(env.get("SESSION_TRUST_SECONDS", "300")),
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE", "false")),
         bank_stub_host=env.get("BANK_STUB_HOST", "127.0.0.1"),
         bank_stub_port=bank_port,
