@@ -107,8 +107,11 @@ def invoice_closed_months(session, today=None):
         nxt = (month + dt.timedelta(days=32)).replace(day=1)
         if session.scalar(sa.select(Booking.booking_id).where(
                 Booking.day >= month, Booking.day < nxt).limit(1)):
+            # Issued a week after the month, as a régie does, but never after today: an
+            # invoice dated in the future would be unpaid without counting in the balance.
+            issued_on = min(nxt + dt.timedelta(days=7), today)
             created += invoicing.run_period(session, f"{month:%Y-%m}",
-                                            issued_on=nxt + dt.timedelta(days=7))["created"]
+                                            issued_on=issued_on)["created"]
         month = nxt
     return created
 

@@ -47,6 +47,7 @@ def test_this_school_years_invoices_follow_the_planning(settings, demo_billing, 
         invoice = db.scalar(sa.select(Invoice).where(Invoice.family_id == family["id"],
                                                      Invoice.period_start == month))
         assert invoice is not None, f"no invoice for {month:%Y-%m}"
+        assert invoice.issued_on <= today  # never dated in the future (early in a month)
         lines = {line.label: line for line in invoice.lines if line.child_name == "EMMA DUPONT"}
         # The regular contract books its days: billed at the normal price, never as a
         # presence without booking; an excused absence is not billed.
