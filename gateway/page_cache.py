@@ -42,11 +42,6 @@ class PageCache:
                 self.entries.clear()
             self.entries[key] = (received, result)
 
-    def drop(self, predicate):
-        with self.lock:
-            for key in [k for k, (_, result) in self.entries.items() if predicate(k, result)]:
-                del self.entries[key]
-
 
 def call_key(family_id, mark, call):
     """`mark`: the session cookie's `ecrit`, renewed by every request that may have changed

@@ -28,8 +28,6 @@ def test_an_answer_is_reused_only_within_the_window():
     assert cache.get("k") == (True, {"n": 1})
     cache.put("old", 1, received=now - 1.5)
     assert cache.get("old") == (False, None)
-    cache.drop(lambda key, _: key == "k")
-    assert cache.get("k") == (False, None)
 
 
 def test_a_zero_window_keeps_nothing_and_a_full_cache_is_emptied():
