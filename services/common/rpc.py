@@ -27,14 +27,15 @@ import eventlet
 import kombu
 import kombu.serialization
 from nameko.exceptions import RemoteError, deserialize
-from nameko.rpc import RpcProxy
+from nameko.rpc import RpcProxy, get_rpc_exchange
 
 from services.common import settings as settings_module
 from services.common.errors import PortailError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-RPC_EXCHANGE = "nameko-rpc"  # nameko's default; declared with nameko's arguments
+# nameko's own declaration: any other arguments and the broker refuses the redeclaration.
+RPC_EXCHANGE = get_rpc_exchange({})
 
 
 def tune_publishers():
@@ -91,9 +92,9 @@ class _Connection:
         self.channel = self.kombu.connection.channel()  # py-amqp's own, under kombu's
         self.reply_to = str(uuid.uuid4())
         reply_queue = f"rpc.reply-client-{self.reply_to}"
-        self.channel.exchange_declare(RPC_EXCHANGE, "topic", durable=True, auto_delete=False)
+        RPC_EXCHANGE(self.channel).declare()
         self.channel.queue_declare(reply_queue, exclusive=True, auto_delete=True)
-        self.channel.queue_bind(reply_queue, RPC_EXCHANGE, self.reply_to)
+        self.channel.queue_bind(reply_queue, RPC_EXCHANGE.name, self.reply_to)
         self.channel.basic_consume(reply_queue, no_ack=True, callback=self._on_reply)
         self.channel.events["basic_return"].add(self._on_return)
         self.waiting = set()  # correlation ids of the calls sent and not yet answered
@@ -116,7 +117,7 @@ class _Connection:
         message = amqp.Message(body, content_type=content_type, content_encoding=encoding,
                                reply_to=self.reply_to, correlation_id=correlation_id,
                                delivery_mode=1)  # see tune_publishers: requests not persisted
-        self.channel.basic_publish(message, exchange=RPC_EXCHANGE,
+        self.channel.basic_publish(message, exchange=RPC_EXCHANGE.name,
                                    routing_key=f"{service}.{method}", mandatory=True)
         self.waiting.add(correlation_id)
         return correlation_id
